@@ -1,0 +1,203 @@
+/* bump.c: request scopes. A scope owns a list of request chunks and bumps
+ * a cursor through the newest one; an allocation larger than a chunk gets a
+ * segment of its own. Closing a scope hands its chunks back to the heap's
+ * pool (no system call) and unmaps its large blocks, in O(chunks).
+ *
+ * Scope structs are recycled through the heap's free list; a closed scope
+ * keeps open == false until it is reopened, which is how a use after close
+ * is refused.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+
+samm_scope *samm_scope_open(samm_heap *heap) {
+  samm_scope *s = heap->free_scopes;
+  if (s != NULL) {
+    heap->free_scopes = s->next;
+  } else {
+    s = malloc(sizeof *s);
+    if (s == NULL) return samm__fail(heap, SAMM_ENOMEM);
+  }
+  memset(s, 0, sizeof *s);
+  s->heap = heap;
+  s->open = true;
+  s->next = heap->open_scopes;
+  if (s->next != NULL) s->next->prev = s;
+  heap->open_scopes = s;
+  heap->counters.scopes_opened++;
+  return s;
+}
+
+/* Gives the scope a fresh region of at least size bytes: a pooled chunk, or
+ * a large segment when size exceeds a chunk. Returns its start; for a chunk
+ * the scope's cursor/end then describe the rest. */
+static uint8_t *scope_grow(samm_scope *s, size_t size) {
+  samm_heap *heap = s->heap;
+  if (size > heap->cfg.chunk_size) {
+    size_t bytes = samm__align_up(size, SAMM__GRANULE);
+    if (bytes < size) return samm__fail(heap, SAMM_EINVALID_SIZE);
+    samm__segment *seg =
+        samm__segment_new(heap, SAMM__SEG_BUMP_LARGE, &heap->bump, bytes, bytes);
+    if (seg == NULL) return NULL;
+    seg->u.large_size = size;
+    samm__seg_list_push(&s->chunks, seg);
+    return seg->base;
+  }
+  samm__segment *seg = samm__chunk_get(heap, &heap->bump);
+  if (seg == NULL) return NULL;
+  samm__seg_list_push(&s->chunks, seg);
+  s->cursor = seg->base;
+  s->end = seg->base + seg->size;
+  return seg->base;
+}
+
+static void *scope_alloc_slow(samm_scope *s, size_t size) {
+  samm_heap *heap = s->heap;
+  if (!s->open) return samm__fail(heap, SAMM_ESCOPE_CLOSED);
+  if (size > SAMM_MAX_ALLOC) return samm__fail(heap, SAMM_EINVALID_SIZE);
+  uint8_t *p = scope_grow(s, size);
+  if (p == NULL) return NULL;
+  if (size <= heap->cfg.chunk_size) s->cursor = p + size;
+  s->used += size;
+  s->allocs++;
+  return p;
+}
+
+void *samm_scope_alloc(samm_scope *s, size_t size) {
+  size = samm__align_up(size ? size : 1, SAMM_ALIGNMENT);
+  /* A closed scope has cursor == end == NULL, so it always takes the slow
+   * path; a wrapped size (huge request) is caught there too. */
+  if (SAMM__LIKELY(size != 0 && size <= (size_t)(s->end - s->cursor))) {
+    uint8_t *p = s->cursor;
+    s->cursor = p + size;
+    s->used += size;
+    s->allocs++;
+    return p;
+  }
+  if (size == 0) size = SIZE_MAX;
+  return scope_alloc_slow(s, size);
+}
+
+void *samm_scope_take(samm_scope *s, size_t min_size, size_t *len) {
+  samm_heap *heap = s->heap;
+  if (!s->open) return samm__fail(heap, SAMM_ESCOPE_CLOSED);
+  if (min_size == 0) min_size = 1;
+  if (min_size > SAMM_MAX_ALLOC) return samm__fail(heap, SAMM_EINVALID_SIZE);
+  min_size = samm__align_up(min_size, SAMM_ALIGNMENT);
+  uint8_t *p = s->cursor;
+  size_t n = (size_t)(s->end - s->cursor);
+  if (n < min_size) {
+    p = scope_grow(s, min_size);
+    if (p == NULL) return NULL;
+    n = min_size > heap->cfg.chunk_size ? min_size : heap->cfg.chunk_size;
+  }
+  if (min_size <= heap->cfg.chunk_size) s->cursor = s->end;
+  s->used += n;
+  s->allocs++;
+  *len = n;
+  return p;
+}
+
+size_t samm_scope_used(const samm_scope *s) { return s->used; }
+
+/* Releases everything the scope owns. post: s is on no list. */
+static void scope_release(samm_scope *s) {
+  samm_heap *heap = s->heap;
+  samm__segment *seg;
+  while ((seg = samm__seg_list_pop(&s->chunks)) != NULL) {
+    if (seg->kind == SAMM__SEG_BUMP_LARGE) {
+      samm__poison(heap, seg->base, seg->u.large_size);
+      samm__segment_release(heap, seg);
+    } else {
+      samm__poison(heap, seg->base, seg->size);
+      samm__seg_list_push(&heap->pool, seg);
+    }
+  }
+  heap->bump.allocs += s->allocs;
+  heap->bump.frees += s->allocs;
+  if (s->prev != NULL)
+    s->prev->next = s->next;
+  else
+    heap->open_scopes = s->next;
+  if (s->next != NULL) s->next->prev = s->prev;
+  s->open = false;
+  s->cursor = s->end = NULL;
+  s->used = 0;
+  s->allocs = 0;
+}
+
+int samm_scope_close(samm_scope *s) {
+  samm_heap *heap = s->heap;
+  if (!s->open) {
+    heap->last_error = SAMM_ESCOPE_CLOSED;
+    return SAMM_ESCOPE_CLOSED;
+  }
+  scope_release(s);
+  heap->counters.scopes_closed++;
+  s->next = heap->free_scopes;
+  s->prev = NULL;
+  heap->free_scopes = s;
+  if (SAMM__UNLIKELY(heap->cfg.debug >= 2) && samm_heap_check(heap) != SAMM_EOK)
+    return heap->last_error = SAMM_ECORRUPT;
+  return SAMM_EOK;
+}
+
+void samm__bump_destroy(samm_heap *heap) {
+  while (heap->open_scopes != NULL) {
+    samm_scope *s = heap->open_scopes;
+    scope_release(s);
+    free(s);
+  }
+  while (heap->free_scopes != NULL) {
+    samm_scope *s = heap->free_scopes;
+    heap->free_scopes = s->next;
+    free(s);
+  }
+  samm__pool_trim(heap, 0);
+}
+
+void samm__bump_stats(const samm_heap *heap, samm_arena_stats *out) {
+  *out = heap->bump;
+  uint64_t in_use = 0;
+  for (const samm_scope *s = heap->open_scopes; s != NULL; s = s->next) {
+    in_use += s->used;
+    out->allocs += s->allocs;
+  }
+  out->in_use = in_use;
+  if (in_use > out->high_water) out->high_water = in_use;
+}
+
+int samm__bump_check(const samm_heap *heap) {
+  uint64_t reserved = 0, committed = 0;
+  for (const samm_scope *s = heap->open_scopes; s != NULL; s = s->next) {
+    if (!s->open || s->heap != heap) return SAMM_ECORRUPT;
+    size_t counted = 0, owned = 0;
+    for (const samm__segment *seg = s->chunks.head; seg != NULL; seg = seg->next) {
+      if (seg->kind != SAMM__SEG_CHUNK && seg->kind != SAMM__SEG_BUMP_LARGE)
+        return SAMM_ECORRUPT;
+      if (seg->arena != &heap->bump) return SAMM_ECORRUPT;
+      reserved += seg->size;
+      committed += seg->committed;
+      owned += seg->size;
+      counted++;
+    }
+    if (counted != s->chunks.count || s->used > owned) return SAMM_ECORRUPT;
+    if (s->chunks.head != NULL && s->cursor != NULL) {
+      /* The cursor lies in the newest chunk. */
+      const samm__segment *cur = s->chunks.head;
+      while (cur != NULL && cur->kind != SAMM__SEG_CHUNK) cur = cur->next;
+      if (cur == NULL || s->cursor < cur->base || s->end != cur->base + cur->size ||
+          s->cursor > s->end)
+        return SAMM_ECORRUPT;
+    }
+  }
+  for (const samm__segment *seg = heap->pool.head; seg != NULL; seg = seg->next) {
+    if (seg->kind != SAMM__SEG_CHUNK || seg->arena != &heap->bump) return SAMM_ECORRUPT;
+    reserved += seg->size;
+    committed += seg->committed;
+  }
+  if (reserved != heap->bump.reserved || committed != heap->bump.committed)
+    return SAMM_ECORRUPT;
+  return SAMM_EOK;
+}

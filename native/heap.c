@@ -1,0 +1,149 @@
+/* heap.c: the heap as a whole - creation, the medium/long entry points,
+ * pointer ownership, collect, stats and the consistency walk. */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <time.h>
+
+static bool config_valid(const samm_config *cfg) {
+  return samm__config_in_range(cfg) && cfg->chunk_size % SAMM__GRANULE == 0 &&
+         cfg->region_segment_size % SAMM__GRANULE == 0;
+}
+
+samm_heap *samm_heap_create(const samm_config *cfg) {
+  samm_config defaults;
+  if (cfg == NULL) {
+    samm_config_init(&defaults);
+    cfg = &defaults;
+  }
+  if (!config_valid(cfg)) return NULL;
+  samm_heap *heap = calloc(1, sizeof *heap);
+  if (heap == NULL) return NULL;
+  heap->cfg = *cfg;
+  heap->os = cfg->os != NULL ? *cfg->os : samm__os_default;
+  heap->cfg.os = NULL;
+  /* Differs per heap, so that a stale header of one heap never passes the
+   * check of another. */
+  heap->secret = (uint32_t)((uintptr_t)heap >> 4) ^ (uint32_t)time(NULL) ^ 0x5A17C0DEu;
+  if (samm__segmap_init(&heap->map) != SAMM_EOK) {
+    free(heap);
+    return NULL;
+  }
+  return heap;
+}
+
+void samm_heap_destroy(samm_heap *heap) {
+  if (heap == NULL) return;
+  samm__bump_destroy(heap);
+  samm__slab_destroy(heap);
+  samm__region_destroy(heap);
+  samm__segmap_destroy(&heap->map);
+  free(heap);
+}
+
+int samm_heap_last_error(const samm_heap *heap) { return heap->last_error; }
+
+int samm_heap_set_limit(samm_heap *heap, uint64_t max_bytes) {
+  const samm_option_desc *d = samm_option_get(SAMM_OPT_max_bytes);
+  if (max_bytes < d->min || max_bytes > d->max) return heap->last_error = SAMM_EINVALID_ARG;
+  heap->cfg.max_bytes = max_bytes;
+  return SAMM_EOK;
+}
+
+void samm_heap_config(const samm_heap *heap, samm_config *out) { *out = heap->cfg; }
+
+void *samm_alloc(samm_heap *heap, samm_class cls, size_t size) {
+  if (SAMM__UNLIKELY(size > SAMM_MAX_ALLOC)) return samm__fail(heap, SAMM_EINVALID_SIZE);
+  if (size == 0) size = 1;
+  if (cls == SAMM_MEDIUM && size <= SAMM__SLAB_MAX) return samm__slab_alloc(heap, size);
+  if (cls == SAMM_MEDIUM || cls == SAMM_LONG) return samm__region_alloc(heap, size);
+  return samm__fail(heap, SAMM_EINVALID_CLASS);
+}
+
+int samm_free(samm_heap *heap, void *ptr) {
+  samm__segment *seg = samm__segmap_find(&heap->map, ptr);
+  int err = SAMM_EBAD_POINTER;
+  if (seg != NULL) {
+    switch (seg->kind) {
+      case SAMM__SEG_SLAB:
+        err = samm__slab_free(heap, seg, ptr);
+        break;
+      case SAMM__SEG_REGION:
+      case SAMM__SEG_REGION_LARGE:
+        err = samm__region_free(heap, seg, ptr);
+        break;
+      case SAMM__SEG_CHUNK:
+      case SAMM__SEG_BUMP_LARGE:
+        err = SAMM_EWRONG_ARENA;
+        break;
+    }
+  }
+  if (SAMM__UNLIKELY(err != SAMM_EOK)) {
+    heap->counters.invalid_frees++;
+    return heap->last_error = err;
+  }
+  if (SAMM__UNLIKELY(heap->cfg.debug >= 2) && samm_heap_check(heap) != SAMM_EOK)
+    return heap->last_error = SAMM_ECORRUPT;
+  return SAMM_EOK;
+}
+
+size_t samm_usable_size(const samm_heap *heap, const void *ptr) {
+  const samm__segment *seg = samm__segmap_find(&heap->map, ptr);
+  if (seg == NULL) return 0;
+  if (seg->kind == SAMM__SEG_SLAB) return samm__slab_usable(seg, ptr);
+  if (seg->kind == SAMM__SEG_REGION || seg->kind == SAMM__SEG_REGION_LARGE)
+    return samm__region_usable(heap, seg, ptr);
+  return 0;
+}
+
+int samm_owner(const samm_heap *heap, const void *ptr) {
+  const samm__segment *seg = samm__segmap_find(&heap->map, ptr);
+  if (seg == NULL) return -1;
+  switch (seg->kind) {
+    case SAMM__SEG_CHUNK:
+    case SAMM__SEG_BUMP_LARGE:
+      return SAMM_SHORT;
+    case SAMM__SEG_SLAB:
+      return SAMM_MEDIUM;
+    case SAMM__SEG_REGION:
+    case SAMM__SEG_REGION_LARGE:
+      return SAMM_LONG;
+  }
+  return -1;
+}
+
+void samm_collect(samm_heap *heap) {
+  heap->counters.collects++;
+  samm__slab_collect(heap);
+  samm__region_collect(heap);
+  samm__pool_trim(heap, (size_t)heap->cfg.pool_chunks);
+}
+
+void samm_stats_get(const samm_heap *heap, samm_stats *out) {
+  *out = heap->counters;
+  samm__bump_stats(heap, &out->bump);
+  out->slab = heap->slab;
+  out->region = heap->region;
+  out->reserved = heap->reserved;
+  out->committed = heap->committed;
+  out->high_water = heap->high_water;
+  out->max_bytes = heap->cfg.max_bytes;
+  out->scopes_open = out->scopes_opened - out->scopes_closed;
+  out->pool_chunks = heap->pool.count;
+}
+
+int samm_heap_check(const samm_heap *heap) {
+  if (samm__bump_check(heap) != SAMM_EOK || samm__slab_check(heap) != SAMM_EOK ||
+      samm__region_check(heap) != SAMM_EOK)
+    return SAMM_ECORRUPT;
+  const samm_arena_stats *a[] = {&heap->bump, &heap->slab, &heap->region};
+  uint64_t reserved = 0, committed = 0;
+  for (size_t i = 0; i < 3; i++) {
+    reserved += a[i]->reserved;
+    committed += a[i]->committed;
+  }
+  if (reserved != heap->reserved || committed != heap->committed ||
+      heap->map.count != heap->reserved / SAMM__GRANULE)
+    return SAMM_ECORRUPT;
+  return SAMM_EOK;
+}

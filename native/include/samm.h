@@ -1,0 +1,265 @@
+/* samm.h: the public interface of the SAMM allocator core.
+ *
+ * A samm_heap owns every byte it hands out: request scopes (bump arenas reset
+ * as a whole), a slab pool for medium lifetimes and a region arena for long
+ * lifetimes. A heap belongs to one thread; nothing in it is locked. The baked
+ * table read by samm_select() is the only global, and it is const.
+ *
+ * Allocation functions return NULL on failure; samm_heap_last_error() then
+ * says why. Frees of pointers the heap did not hand out, double frees and
+ * frees into the wrong arena are refused with an error code and change
+ * nothing.
+ */
+#ifndef SAMM_H
+#define SAMM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SAMM_VERSION_MAJOR 0
+#define SAMM_VERSION_MINOR 1
+#define SAMM_VERSION_PATCH 0
+
+/* Every allocation is aligned to this many bytes. */
+#define SAMM_ALIGNMENT 16
+/* Largest single allocation the core accepts, in bytes (1 TiB). */
+#define SAMM_MAX_ALLOC ((size_t)1 << 40)
+
+/* ---- errors ------------------------------------------------------------ */
+
+/* X(enum suffix, JavaScript code, message) */
+#define SAMM_ERRORS(X)                                                         \
+  X(OK, "ERR_SAMM_OK", "no error")                                             \
+  X(NOMEM, "ERR_SAMM_NOMEM", "the operating system refused to map memory")     \
+  X(LIMIT, "ERR_SAMM_LIMIT", "the allocation would exceed the heap's byte budget (maxBytes)") \
+  X(INVALID_SIZE, "ERR_SAMM_INVALID_SIZE", "the requested size is out of range") \
+  X(INVALID_ARG, "ERR_SAMM_INVALID_ARG", "an argument is invalid")             \
+  X(INVALID_CLASS, "ERR_SAMM_INVALID_CLASS", "the lifetime class cannot be allocated here") \
+  X(BAD_POINTER, "ERR_SAMM_BAD_POINTER", "the pointer was not handed out by this heap") \
+  X(DOUBLE_FREE, "ERR_SAMM_DOUBLE_FREE", "the block was already freed")        \
+  X(WRONG_ARENA, "ERR_SAMM_WRONG_ARENA", "the pointer belongs to a request scope, which is released only as a whole") \
+  X(SCOPE_CLOSED, "ERR_SAMM_SCOPE_CLOSED", "the scope is closed")              \
+  X(CORRUPT, "ERR_SAMM_CORRUPT", "heap metadata failed a consistency check")
+
+typedef enum samm_err {
+#define SAMM__ERR_ENUM(name, code, msg) SAMM_E##name,
+  SAMM_ERRORS(SAMM__ERR_ENUM)
+#undef SAMM__ERR_ENUM
+  SAMM_ERR_COUNT
+} samm_err;
+
+/* A sentence describing err; never NULL. */
+const char *samm_strerror(int err);
+/* The stable code JavaScript sees ("ERR_SAMM_LIMIT"); never NULL. */
+const char *samm_err_name(int err);
+
+/* ---- lifetime classes ------------------------------------------------- */
+
+typedef enum samm_class {
+  SAMM_HEAP = 0,  /* not managed by SAMM: the caller uses its usual allocator */
+  SAMM_SHORT = 1, /* request scope */
+  SAMM_MEDIUM = 2,
+  SAMM_LONG = 3
+} samm_class;
+
+/* "heap", "short", "medium", "long"; NULL for anything else. */
+const char *samm_class_name(int cls);
+/* The class named name, or -1. */
+int samm_class_parse(const char *name);
+
+/* ---- options ---------------------------------------------------------- */
+
+/* X(field, JavaScript name, environment variable, default, minimum, maximum) */
+#define SAMM_OPTIONS(X)                                                        \
+  X(max_bytes, "maxBytes", "SAMM_MAX_BYTES", (uint64_t)1 << 30, 1 << 20,       \
+    (uint64_t)1 << 46)                                                         \
+  X(chunk_size, "chunkSize", "SAMM_CHUNK_SIZE", 256 << 10, 64 << 10, 64 << 20) \
+  X(pool_chunks, "poolChunks", "SAMM_POOL_CHUNKS", 16, 0, 1 << 20)             \
+  X(region_segment_size, "regionSegmentSize", "SAMM_REGION_SEGMENT_SIZE",      \
+    4 << 20, 256 << 10, 1 << 30)                                               \
+  X(idle_trim_ms, "idleTrimMs", "SAMM_IDLE_TRIM_MS", 1000, 0, 86400000)        \
+  X(debug, "debug", "SAMM_DEBUG", 0, 0, 2)
+
+/* The page source. Sizes are multiples of the page size. map returns NULL
+ * on failure; unmap and decommit return 0 or an errno value. Tests replace
+ * these to inject faults; NULL in samm_config means the operating system. */
+typedef struct samm_os {
+  void *(*map)(size_t size, void *ctx);
+  int (*unmap)(void *addr, size_t size, void *ctx);
+  int (*decommit)(void *addr, size_t size, void *ctx);
+  void *ctx;
+} samm_os;
+
+typedef struct samm_config {
+#define SAMM__OPT_FIELD(field, js, env, def, lo, hi) uint64_t field;
+  SAMM_OPTIONS(SAMM__OPT_FIELD)
+#undef SAMM__OPT_FIELD
+  const samm_os *os; /* NULL: mmap/munmap/madvise */
+} samm_config;
+
+typedef enum samm_option {
+#define SAMM__OPT_ENUM(field, js, env, def, lo, hi) SAMM_OPT_##field,
+  SAMM_OPTIONS(SAMM__OPT_ENUM)
+#undef SAMM__OPT_ENUM
+  SAMM_OPT_COUNT
+} samm_option;
+
+typedef struct samm_option_desc {
+  const char *field;   /* C name: "max_bytes" */
+  const char *js_name; /* JavaScript name: "maxBytes" */
+  const char *env;     /* environment variable: "SAMM_MAX_BYTES" */
+  uint64_t def, min, max;
+} samm_option_desc;
+
+/* The descriptor of option opt, or NULL when out of range. */
+const samm_option_desc *samm_option_get(int opt);
+/* Fills cfg with the defaults. */
+void samm_config_init(samm_config *cfg);
+/* Sets option opt to value after a range check: 0 or SAMM_EINVALID_ARG. */
+int samm_config_set(samm_config *cfg, int opt, uint64_t value);
+/* Applies the SAMM_* environment variables that are set. Returns 0, or
+ * SAMM_EINVALID_ARG naming the first bad variable in *bad_env (if not NULL);
+ * bad values are skipped, the rest applied. */
+int samm_config_from_env(samm_config *cfg, const char **bad_env);
+
+/* ---- stats ------------------------------------------------------------ */
+
+/* Per arena. X(field, description) */
+#define SAMM_ARENA_STATS(X)                                                    \
+  X(reserved, "bytes of address space mapped")                                 \
+  X(committed, "bytes mapped and not returned to the OS")                      \
+  X(in_use, "bytes handed out and not yet released")                           \
+  X(high_water, "largest in_use seen")                                         \
+  X(allocs, "allocations")                                                     \
+  X(frees, "releases (scope allocations count when their scope closes)")
+
+/* Heap-wide. X(field, description) */
+#define SAMM_HEAP_STATS(X)                                                     \
+  X(reserved, "bytes of address space mapped, all arenas")                    \
+  X(committed, "bytes counted against maxBytes")                              \
+  X(high_water, "largest committed seen")                                     \
+  X(max_bytes, "the budget")                                                   \
+  X(scopes_opened, "scopes opened")                                            \
+  X(scopes_closed, "scopes closed")                                            \
+  X(scopes_open, "scopes open now")                                            \
+  X(limit_refusals, "allocations refused by the budget")                       \
+  X(os_refusals, "allocations refused because the OS would not map memory")    \
+  X(invalid_frees, "frees refused: bad pointer, double free or wrong arena")   \
+  X(collects, "samm_collect calls")                                            \
+  X(pool_chunks, "request chunks cached for reuse")
+
+typedef struct samm_arena_stats {
+#define SAMM__STAT_FIELD(field, desc) uint64_t field;
+  SAMM_ARENA_STATS(SAMM__STAT_FIELD)
+#undef SAMM__STAT_FIELD
+} samm_arena_stats;
+
+typedef struct samm_stats {
+  samm_arena_stats bump;   /* request scopes */
+  samm_arena_stats slab;   /* medium */
+  samm_arena_stats region; /* long, and medium blocks larger than a slab slot */
+#define SAMM__STAT_FIELD(field, desc) uint64_t field;
+  SAMM_HEAP_STATS(SAMM__STAT_FIELD)
+#undef SAMM__STAT_FIELD
+} samm_stats;
+
+/* Writes stats as one JSON object into buf (at most len bytes, NUL-
+ * terminated). Returns the length the whole text needs, like snprintf. */
+size_t samm_stats_json(const samm_stats *stats, char *buf, size_t len);
+
+/* ---- heap ------------------------------------------------------------- */
+
+typedef struct samm_heap samm_heap;
+typedef struct samm_scope samm_scope;
+
+/* cfg NULL: defaults. Returns NULL when cfg is out of range or the metadata
+ * cannot be allocated. */
+samm_heap *samm_heap_create(const samm_config *cfg);
+/* Releases every byte of the heap, open scopes included. */
+void samm_heap_destroy(samm_heap *heap);
+/* The reason of the last failure on this heap (SAMM_EOK if none). */
+int samm_heap_last_error(const samm_heap *heap);
+/* Changes the budget. A budget below what is committed now refuses new
+ * memory until enough is released. 0 or SAMM_EINVALID_ARG. */
+int samm_heap_set_limit(samm_heap *heap, uint64_t max_bytes);
+/* The configuration in force. */
+void samm_heap_config(const samm_heap *heap, samm_config *out);
+
+/* A request scope: a bump arena released all at once. */
+samm_scope *samm_scope_open(samm_heap *heap);
+void *samm_scope_alloc(samm_scope *scope, size_t size);
+/* Releases everything allocated in scope; scope must not be used again.
+ * Closing a closed scope is refused (SAMM_ESCOPE_CLOSED). */
+int samm_scope_close(samm_scope *scope);
+/* Hands the caller the rest of the scope's current chunk, or a fresh chunk
+ * when fewer than min_size bytes are left, so that it can bump allocations
+ * itself. *len receives the usable length (at least min_size). The memory
+ * belongs to the scope until it closes. NULL on failure. */
+void *samm_scope_take(samm_scope *scope, size_t min_size, size_t *len);
+/* Bytes handed out by this scope. */
+size_t samm_scope_used(const samm_scope *scope);
+
+/* Medium (slab) and long (region) allocations. Other classes: NULL with
+ * SAMM_EINVALID_CLASS. */
+void *samm_alloc(samm_heap *heap, samm_class cls, size_t size);
+/* Returns 0, or the reason the free was refused (nothing changes then). */
+int samm_free(samm_heap *heap, void *ptr);
+/* The usable size of a live medium or long block, 0 for anything else. */
+size_t samm_usable_size(const samm_heap *heap, const void *ptr);
+/* The class owning ptr (SAMM_SHORT for scope memory), or -1. */
+int samm_owner(const samm_heap *heap, const void *ptr);
+
+/* Idle-time trim: empty slab pages, wholly free region pages and surplus
+ * request chunks go back to the OS. */
+void samm_collect(samm_heap *heap);
+
+void samm_stats_get(const samm_heap *heap, samm_stats *out);
+
+/* Walks every arena and checks its invariants: 0 or SAMM_ECORRUPT. */
+int samm_heap_check(const samm_heap *heap);
+
+/* ---- the baked table -------------------------------------------------- */
+
+/* One row: allocations of site_id with floor(log2(size)) in
+ * [size_log2_min, size_log2_max] get class cls. Rows are sorted by site_id,
+ * then size_log2_min. */
+typedef struct samm_table_row {
+  uint32_t site_id;
+  uint8_t size_log2_min;
+  uint8_t size_log2_max;
+  uint8_t cls;
+} samm_table_row;
+
+typedef struct samm_table_site {
+  uint32_t site_id;
+  const char *name;
+} samm_table_site;
+
+typedef struct samm_table {
+  const samm_table_row *rows;
+  size_t row_count;
+  const samm_table_site *sites; /* sorted by site_id */
+  size_t site_count;
+  const char *digest; /* of the profile it was baked from, "" for the default */
+  const char *json;   /* the human-readable table */
+} samm_table;
+
+/* The table compiled into this build. */
+const samm_table *samm_table_get(void);
+/* The id of a site name (32-bit FNV-1a of its UTF-8 bytes). */
+uint32_t samm_site_id(const char *name, size_t len);
+/* The class of an allocation of size bytes at site_id; SAMM_HEAP when the
+ * table does not know the site. */
+samm_class samm_select(uint32_t site_id, size_t size);
+/* The same over any table (for tools and tests). */
+samm_class samm_table_select(const samm_table *table, uint32_t site_id,
+                             size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SAMM_H */

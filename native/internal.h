@@ -1,0 +1,244 @@
+/* internal.h: declarations shared between the files of the core.
+ *
+ * Memory comes from the OS in segments: aligned mappings whose size is a
+ * multiple of SAMM__GRANULE. Each segment has a descriptor (samm__segment,
+ * kept in malloc'd memory, never inside the mapping, so that no write into a
+ * block can reach metadata) and is registered granule by granule in the
+ * heap's segment map, which is how a pointer handed to samm_free() is traced
+ * back to its owner in O(1) - or found to belong to nobody.
+ *
+ * Everything here belongs to one heap and one thread.
+ */
+#ifndef SAMM_INTERNAL_H
+#define SAMM_INTERNAL_H
+
+#include "include/samm.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+#define SAMM__PAGE 4096u
+#define SAMM__GRANULE_SHIFT 16
+#define SAMM__GRANULE ((size_t)1 << SAMM__GRANULE_SHIFT) /* 64 KiB */
+
+#define SAMM__DEBUG_FREED_BYTE 0xDF /* released memory, SAMM_DEBUG >= 1 */
+
+#define SAMM__LIKELY(x) __builtin_expect(!!(x), 1)
+#define SAMM__UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+static inline size_t samm__align_up(size_t n, size_t a) {
+  return (n + a - 1) & ~(a - 1);
+}
+static inline size_t samm__align_down(size_t n, size_t a) { return n & ~(a - 1); }
+
+typedef enum samm__seg_kind {
+  SAMM__SEG_CHUNK = 1,    /* request chunk: in a scope or in the pool */
+  SAMM__SEG_BUMP_LARGE,   /* one scope allocation larger than a chunk */
+  SAMM__SEG_SLAB,         /* a slab span: slots of one size class */
+  SAMM__SEG_REGION,       /* region segment: boundary-tagged blocks */
+  SAMM__SEG_REGION_LARGE  /* one region block too large for a segment */
+} samm__seg_kind;
+
+/* ---- slab.c ------------------------------------------------------------- */
+
+#define SAMM__SLAB_MAX 32768u /* largest slab slot, bytes */
+#define SAMM__SLAB_CLASSES 40
+
+typedef struct samm__slab_span {
+  uint32_t slot_size;  /* bytes */
+  uint32_t capacity;   /* slots */
+  uint32_t used;       /* slots handed out */
+  uint32_t fresh;      /* slots [fresh, capacity) were never handed out */
+  uint64_t recip;      /* 2^32 / slot_size + 1: offset -> slot without a divide */
+  uint8_t size_class;
+  bool full;           /* on the class's full list, not its partial list */
+  void *free_list;     /* freed slots, linked through their first word */
+  uint64_t *live;      /* one bit per slot: handed out and not freed */
+} samm__slab_span;
+
+/* ---- region.c ----------------------------------------------------------- */
+
+typedef struct samm__region_seg {
+  uint64_t *decommitted; /* one bit per page: returned to the OS */
+} samm__region_seg;
+
+/* ---- segments ----------------------------------------------------------- */
+
+typedef struct samm__segment {
+  uint8_t *base;
+  size_t size;                /* bytes, a multiple of SAMM__GRANULE */
+  samm__seg_kind kind;
+  samm_arena_stats *arena;    /* whose reserved / committed it counts in */
+  size_t committed;           /* bytes of it counted as committed */
+  struct samm__segment *next; /* in its owner's list */
+  struct samm__segment *prev;
+  union {
+    samm__slab_span slab;
+    samm__region_seg region;
+    size_t large_size;        /* BUMP_LARGE, REGION_LARGE: bytes asked for */
+  } u;
+} samm__segment;
+
+typedef struct samm__seg_list {
+  samm__segment *head;
+  size_t count;
+} samm__seg_list;
+
+void samm__seg_list_push(samm__seg_list *list, samm__segment *seg);
+void samm__seg_list_remove(samm__seg_list *list, samm__segment *seg);
+samm__segment *samm__seg_list_pop(samm__seg_list *list);
+
+/* ---- segmap.c ----------------------------------------------------------- */
+
+/* Open addressing, linear probing, keys are granule numbers. */
+typedef struct samm__segmap_entry {
+  uintptr_t granule; /* 0: empty (granule 0 is never mapped) */
+  samm__segment *seg;
+} samm__segmap_entry;
+
+typedef struct samm__segmap {
+  samm__segmap_entry *slots;
+  size_t mask;  /* capacity - 1, capacity a power of two */
+  size_t count; /* entries in use */
+} samm__segmap;
+
+int samm__segmap_init(samm__segmap *map);
+void samm__segmap_destroy(samm__segmap *map);
+/* pre: no granule of seg is registered. 0 or SAMM_ENOMEM. */
+int samm__segmap_add(samm__segmap *map, samm__segment *seg);
+void samm__segmap_remove(samm__segmap *map, samm__segment *seg);
+
+static inline size_t samm__segmap_home(uintptr_t granule, size_t mask) {
+  return (size_t)((granule * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & mask;
+}
+
+static inline samm__segment *samm__segmap_find(const samm__segmap *map,
+                                               const void *ptr) {
+  uintptr_t g = (uintptr_t)ptr >> SAMM__GRANULE_SHIFT;
+  size_t i = samm__segmap_home(g, map->mask);
+  for (;;) {
+    const samm__segmap_entry *e = &map->slots[i];
+    if (e->granule == g) return e->seg;
+    if (e->granule == 0) return NULL;
+    i = (i + 1) & map->mask;
+  }
+}
+
+/* ---- options.c ---------------------------------------------------------- */
+
+bool samm__config_in_range(const samm_config *cfg);
+
+/* ---- os.c --------------------------------------------------------------- */
+
+extern const samm_os samm__os_default;
+/* Maps size bytes aligned to align (both powers of two multiples of the
+ * page size; align may be smaller than size). NULL on failure. */
+void *samm__os_map_aligned(const samm_os *os, size_t size, size_t align);
+int samm__os_unmap(const samm_os *os, void *addr, size_t size);
+int samm__os_decommit(const samm_os *os, void *addr, size_t size);
+
+/* ---- heap.c ------------------------------------------------------------- */
+
+struct samm_scope {
+  samm_heap *heap;
+  uint8_t *cursor;         /* next free byte of the current chunk */
+  uint8_t *end;            /* end of the current chunk */
+  samm__seg_list chunks;   /* chunks and large blocks, newest first */
+  size_t used;             /* bytes handed out */
+  uint64_t allocs;         /* allocations */
+  bool open;
+  samm_scope *next;        /* open list, or the heap's free list */
+  samm_scope *prev;        /* open list only */
+};
+
+typedef struct samm__region {
+  samm__seg_list segments;         /* SAMM__SEG_REGION */
+  samm__seg_list large;            /* SAMM__SEG_REGION_LARGE */
+  uint32_t fl_bitmap;              /* non-empty first-level lists */
+  uint32_t sl_bitmap[32];          /* non-empty second-level lists */
+  void *free_lists[32][16];        /* heads of the free block lists */
+} samm__region;
+
+struct samm_heap {
+  samm_config cfg;
+  samm_os os;
+  int last_error;
+  uint32_t secret;                 /* mixes region block checks */
+  samm__segmap map;
+
+  uint64_t committed;              /* bytes, counted against max_bytes */
+  uint64_t reserved;               /* bytes mapped */
+  uint64_t high_water;             /* bytes, largest committed */
+  samm_arena_stats bump, slab, region;
+  samm_stats counters;             /* heap-wide counters only */
+
+  samm__seg_list pool;             /* free request chunks */
+  samm_scope *open_scopes;
+  samm_scope *free_scopes;
+
+  samm__seg_list slab_partial[SAMM__SLAB_CLASSES];
+  samm__seg_list slab_full[SAMM__SLAB_CLASSES];
+
+  samm__region rg;
+};
+
+static inline void *samm__fail(samm_heap *heap, int err) {
+  heap->last_error = err;
+  return NULL;
+}
+
+/* Maps a segment of size bytes (a multiple of the granule), charging
+ * `commit` bytes to the budget. NULL with last_error set on failure.
+ * post: registered in the segment map, counted in arena. */
+samm__segment *samm__segment_new(samm_heap *heap, samm__seg_kind kind,
+                                 samm_arena_stats *arena, size_t size,
+                                 size_t commit);
+void samm__segment_release(samm_heap *heap, samm__segment *seg);
+/* Charges or releases committed bytes of seg (negative: released). false if
+ * the budget refuses a charge; nothing changes then. */
+bool samm__commit(samm_heap *heap, samm__segment *seg, int64_t bytes);
+/* Moves seg's accounting to another arena. */
+void samm__segment_move(samm__segment *seg, samm_arena_stats *to);
+void samm__arena_in_use(samm_arena_stats *arena, int64_t bytes);
+
+/* A request chunk from the pool, or a new one. NULL with last_error set. */
+samm__segment *samm__chunk_get(samm_heap *heap, samm_arena_stats *arena);
+/* Back to the pool (no system call). */
+void samm__chunk_put(samm_heap *heap, samm__segment *seg);
+/* Releases pooled chunks beyond keep. */
+void samm__pool_trim(samm_heap *heap, size_t keep);
+
+static inline void samm__poison(const samm_heap *heap, void *p, size_t n) {
+  if (SAMM__UNLIKELY(heap->cfg.debug)) memset(p, SAMM__DEBUG_FREED_BYTE, n);
+}
+
+/* ---- bump.c ------------------------------------------------------------- */
+
+void samm__bump_destroy(samm_heap *heap);
+void samm__bump_stats(const samm_heap *heap, samm_arena_stats *out);
+int samm__bump_check(const samm_heap *heap);
+
+/* ---- slab.c ------------------------------------------------------------- */
+
+/* pre: 0 < size <= SAMM__SLAB_MAX */
+void *samm__slab_alloc(samm_heap *heap, size_t size);
+int samm__slab_free(samm_heap *heap, samm__segment *seg, void *ptr);
+size_t samm__slab_usable(const samm__segment *seg, const void *ptr);
+void samm__slab_collect(samm_heap *heap);
+void samm__slab_destroy(samm_heap *heap);
+int samm__slab_check(const samm_heap *heap);
+/* The slot size of size class c. */
+uint32_t samm__slab_class_size(unsigned c);
+
+/* ---- region.c ----------------------------------------------------------- */
+
+void *samm__region_alloc(samm_heap *heap, size_t size);
+int samm__region_free(samm_heap *heap, samm__segment *seg, void *ptr);
+size_t samm__region_usable(const samm_heap *heap, const samm__segment *seg,
+                           const void *ptr);
+/* Decommits wholly free pages, unmaps wholly free segments. */
+void samm__region_collect(samm_heap *heap);
+void samm__region_destroy(samm_heap *heap);
+int samm__region_check(const samm_heap *heap);
+
+#endif /* SAMM_INTERNAL_H */

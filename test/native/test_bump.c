@@ -1,0 +1,260 @@
+/* Request scopes: the bump arena. */
+#include "helpers.h"
+
+static void alloc_is_aligned_and_writable(void **state) {
+  (void)state;
+  fault_os f;
+  fault_os_init(&f);
+  samm_heap *h = heap_with(&f, 0);
+  samm_scope *s = samm_scope_open(h);
+  for (size_t n = 0; n < 300; n++) {
+    uint8_t *p = samm_scope_alloc(s, n);
+    assert_non_null(p);
+    assert_int_equal((uintptr_t)p % SAMM_ALIGNMENT, 0);
+    memset(p, 0xAB, n);
+  }
+  assert_int_equal(samm_owner(h, samm_scope_alloc(s, 8)), SAMM_SHORT);
+  assert_int_equal(samm_scope_close(s), SAMM_EOK);
+  assert_heap_valid(h);
+  samm_heap_destroy(h);
+  assert_int_equal(f.mapped, 0);
+}
+
+static void zero_size_gives_distinct_pointers(void **state) {
+  (void)state;
+  samm_heap *h = samm_heap_create(NULL);
+  samm_scope *s = samm_scope_open(h);
+  void *a = samm_scope_alloc(s, 0), *b = samm_scope_alloc(s, 0);
+  assert_non_null(a);
+  assert_non_null(b);
+  assert_ptr_not_equal(a, b);
+  samm_scope_close(s);
+  samm_heap_destroy(h);
+}
+
+static void huge_sizes_are_refused(void **state) {
+  (void)state;
+  samm_heap *h = samm_heap_create(NULL);
+  samm_scope *s = samm_scope_open(h);
+  assert_null(samm_scope_alloc(s, SIZE_MAX));
+  assert_int_equal(samm_heap_last_error(h), SAMM_EINVALID_SIZE);
+  assert_null(samm_scope_alloc(s, SIZE_MAX - 8));
+  assert_int_equal(samm_heap_last_error(h), SAMM_EINVALID_SIZE);
+  assert_null(samm_scope_alloc(s, SAMM_MAX_ALLOC + 1));
+  assert_int_equal(samm_heap_last_error(h), SAMM_EINVALID_SIZE);
+  size_t len;
+  assert_null(samm_scope_take(s, SIZE_MAX, &len));
+  /* The scope still works. */
+  assert_non_null(samm_scope_alloc(s, 100));
+  samm_scope_close(s);
+  assert_heap_valid(h);
+  samm_heap_destroy(h);
+}
+
+static void concurrent_scopes_never_overlap(void **state) {
+  (void)state;
+  samm_heap *h = samm_heap_create(NULL);
+  enum { SCOPES = 16, PER = 400 };
+  samm_scope *s[SCOPES];
+  uint8_t *p[SCOPES][PER];
+  size_t len[SCOPES][PER];
+  for (int i = 0; i < SCOPES; i++) s[i] = samm_scope_open(h);
+  /* Interleave allocations across scopes, each filled with its own byte. */
+  for (int k = 0; k < PER; k++)
+    for (int i = 0; i < SCOPES; i++) {
+      len[i][k] = 1 + (size_t)((i * 7919 + k * 104729) % 3000);
+      p[i][k] = samm_scope_alloc(s[i], len[i][k]);
+      assert_non_null(p[i][k]);
+      memset(p[i][k], i * SCOPES + k % 16, len[i][k]);
+    }
+  for (int i = 0; i < SCOPES; i++)
+    for (int k = 0; k < PER; k++)
+      for (size_t b = 0; b < len[i][k]; b++)
+        assert_int_equal(p[i][k][b], (uint8_t)(i * SCOPES + k % 16));
+  assert_int_equal(stats_of(h).scopes_open, SCOPES);
+  assert_heap_valid(h);
+  for (int i = 0; i < SCOPES; i++) samm_scope_close(s[i]);
+  assert_int_equal(stats_of(h).scopes_open, 0);
+  assert_int_equal(stats_of(h).bump.in_use, 0);
+  samm_heap_destroy(h);
+}
+
+static void chunks_are_reused_from_the_pool(void **state) {
+  (void)state;
+  fault_os f;
+  fault_os_init(&f);
+  samm_heap *h = heap_with(&f, 0);
+  samm_config cfg;
+  samm_heap_config(h, &cfg);
+  for (int round = 0; round < 100; round++) {
+    samm_scope *s = samm_scope_open(h);
+    /* Eight chunks' worth. */
+    for (size_t used = 0; used < 8 * cfg.chunk_size - cfg.chunk_size / 2; used += 4096)
+      assert_non_null(samm_scope_alloc(s, 4096));
+    samm_scope_close(s);
+    if (round == 0) assert_true(f.maps >= 8);
+  }
+  /* Only the first round mapped memory. */
+  assert_true(f.maps <= 9);
+  assert_int_equal(stats_of(h).pool_chunks, 8);
+  samm_collect(h);
+  assert_true(stats_of(h).pool_chunks <= cfg.pool_chunks);
+  assert_heap_valid(h);
+  samm_heap_destroy(h);
+  assert_int_equal(f.mapped, 0);
+}
+
+static void larger_than_chunk_gets_its_own_segment(void **state) {
+  (void)state;
+  fault_os f;
+  fault_os_init(&f);
+  samm_heap *h = heap_with(&f, 0);
+  samm_scope *s = samm_scope_open(h);
+  uint8_t *small = samm_scope_alloc(s, 64);
+  size_t big = 3 * (256 << 10) + 123;
+  uint8_t *p = samm_scope_alloc(s, big);
+  assert_non_null(p);
+  memset(p, 7, big);
+  /* The current chunk is still bumped after the large block. */
+  uint8_t *next = samm_scope_alloc(s, 64);
+  assert_ptr_equal(next, small + 64);
+  assert_true(stats_of(h).bump.reserved >= big);
+  size_t mapped = f.mapped;
+  samm_scope_close(s);
+  assert_true(f.mapped < mapped); /* the large block went back at once */
+  assert_heap_valid(h);
+  samm_heap_destroy(h);
+}
+
+static void closed_scope_is_refused(void **state) {
+  (void)state;
+  samm_heap *h = samm_heap_create(NULL);
+  samm_scope *s = samm_scope_open(h);
+  assert_non_null(samm_scope_alloc(s, 10));
+  assert_int_equal(samm_scope_close(s), SAMM_EOK);
+  assert_int_equal(samm_scope_close(s), SAMM_ESCOPE_CLOSED);
+  assert_null(samm_scope_alloc(s, 10));
+  assert_int_equal(samm_heap_last_error(h), SAMM_ESCOPE_CLOSED);
+  size_t len;
+  assert_null(samm_scope_take(s, 10, &len));
+  assert_int_equal(samm_heap_last_error(h), SAMM_ESCOPE_CLOSED);
+  assert_int_equal(stats_of(h).scopes_closed, 1);
+  assert_heap_valid(h);
+  samm_heap_destroy(h);
+}
+
+static void take_hands_out_the_rest_of_a_chunk(void **state) {
+  (void)state;
+  samm_heap *h = samm_heap_create(NULL);
+  samm_config cfg;
+  samm_heap_config(h, &cfg);
+  samm_scope *s = samm_scope_open(h);
+  uint8_t *a = samm_scope_alloc(s, 100);
+  size_t len = 0;
+  uint8_t *rest = samm_scope_take(s, 1, &len);
+  assert_ptr_equal(rest, a + 112);
+  assert_int_equal(len, cfg.chunk_size - 112);
+  /* The chunk is used up: the next allocation comes from a fresh chunk. */
+  uint8_t *b = samm_scope_alloc(s, 16);
+  assert_true(b < rest || b >= rest + len);
+  uint8_t *whole = samm_scope_take(s, cfg.chunk_size, &len);
+  assert_non_null(whole);
+  assert_int_equal(len, cfg.chunk_size);
+  uint8_t *huge = samm_scope_take(s, 2 * cfg.chunk_size + 1, &len);
+  assert_non_null(huge);
+  assert_true(len >= 2 * cfg.chunk_size + 1);
+  memset(huge, 1, len);
+  assert_int_equal(samm_scope_used(s), 112 + (cfg.chunk_size - 112) + 16 + cfg.chunk_size + len);
+  samm_scope_close(s);
+  assert_heap_valid(h);
+  samm_heap_destroy(h);
+}
+
+static void budget_refuses_and_recovers(void **state) {
+  (void)state;
+  fault_os f;
+  fault_os_init(&f);
+  samm_heap *h = heap_with(&f, 1 << 20); /* four chunks */
+  samm_scope *s = samm_scope_open(h);
+  int got = 0;
+  while (samm_scope_alloc(s, 32 << 10) != NULL) got++;
+  assert_int_equal(samm_heap_last_error(h), SAMM_ELIMIT);
+  assert_int_equal(got, 32);
+  assert_true(stats_of(h).committed <= 1 << 20);
+  assert_int_equal(stats_of(h).limit_refusals, 1);
+  /* A second scope is refused too, but the first still closes cleanly. */
+  samm_scope *t = samm_scope_open(h);
+  assert_null(samm_scope_alloc(t, 1));
+  samm_scope_close(s);
+  assert_non_null(samm_scope_alloc(t, 1));
+  samm_scope_close(t);
+  assert_heap_valid(h);
+  samm_heap_destroy(h);
+  assert_int_equal(f.mapped, 0);
+}
+
+static void os_refusal_is_reported_and_survived(void **state) {
+  (void)state;
+  fault_os f;
+  fault_os_init(&f);
+  samm_heap *h = heap_with(&f, 0);
+  f.fail_maps_after = 0;
+  samm_scope *s = samm_scope_open(h);
+  assert_null(samm_scope_alloc(s, 10));
+  assert_int_equal(samm_heap_last_error(h), SAMM_ENOMEM);
+  assert_int_equal(stats_of(h).os_refusals, 1);
+  assert_int_equal(stats_of(h).committed, 0);
+  f.fail_maps_after = -1;
+  assert_non_null(samm_scope_alloc(s, 10));
+  samm_scope_close(s);
+  assert_heap_valid(h);
+  samm_heap_destroy(h);
+}
+
+static void debug_mode_poisons_closed_scopes(void **state) {
+  (void)state;
+  samm_config cfg;
+  samm_config_init(&cfg);
+  cfg.debug = 1;
+  samm_heap *h = samm_heap_create(&cfg);
+  samm_scope *s = samm_scope_open(h);
+  uint8_t *p = samm_scope_alloc(s, 64);
+  memset(p, 0, 64);
+  samm_scope_close(s);
+  /* The chunk sits in the pool, still mapped: its bytes are poisoned. */
+  for (int i = 0; i < 64; i++) assert_int_equal(p[i], 0xDF);
+  samm_heap_destroy(h);
+}
+
+static void destroy_releases_open_scopes(void **state) {
+  (void)state;
+  fault_os f;
+  fault_os_init(&f);
+  samm_heap *h = heap_with(&f, 0);
+  for (int i = 0; i < 10; i++) {
+    samm_scope *s = samm_scope_open(h);
+    samm_scope_alloc(s, 1000 * (size_t)i + 1);
+    samm_scope_alloc(s, 1 << 20);
+  }
+  assert_true(f.mapped > 0);
+  samm_heap_destroy(h);
+  assert_int_equal(f.mapped, 0);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(alloc_is_aligned_and_writable),
+      cmocka_unit_test(zero_size_gives_distinct_pointers),
+      cmocka_unit_test(huge_sizes_are_refused),
+      cmocka_unit_test(concurrent_scopes_never_overlap),
+      cmocka_unit_test(chunks_are_reused_from_the_pool),
+      cmocka_unit_test(larger_than_chunk_gets_its_own_segment),
+      cmocka_unit_test(closed_scope_is_refused),
+      cmocka_unit_test(take_hands_out_the_rest_of_a_chunk),
+      cmocka_unit_test(budget_refuses_and_recovers),
+      cmocka_unit_test(os_refusal_is_reported_and_survived),
+      cmocka_unit_test(debug_mode_poisons_closed_scopes),
+      cmocka_unit_test(destroy_releases_open_scopes),
+  };
+  return cmocka_run_group_tests_name("bump", tests, NULL, NULL);
+}
