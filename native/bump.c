@@ -42,41 +42,37 @@ static uint8_t *scope_grow(samm_scope *s, size_t size) {
     if (seg == NULL) return NULL;
     seg->u.large_size = size;
     samm__seg_list_push(&s->chunks, seg);
+    samm__arena_in_use(&heap->bump, (int64_t)bytes);
+    s->retired += size;
     return seg->base;
   }
   samm__segment *seg = samm__chunk_get(heap, &heap->bump);
   if (seg == NULL) return NULL;
   samm__seg_list_push(&s->chunks, seg);
-  s->cursor = seg->base;
-  s->end = seg->base + seg->size;
+  samm__arena_in_use(&heap->bump, (int64_t)seg->size);
+  s->retired += (size_t)(s->head.cursor - s->base);
+  s->base = s->head.cursor = seg->base;
+  s->head.end = seg->base + seg->size;
   return seg->base;
 }
 
-static void *scope_alloc_slow(samm_scope *s, size_t size) {
+void *samm__scope_alloc_slow(samm_scope *s, size_t size) {
   samm_heap *heap = s->heap;
   if (!s->open) return samm__fail(heap, SAMM_ESCOPE_CLOSED);
   if (size > SAMM_MAX_ALLOC) return samm__fail(heap, SAMM_EINVALID_SIZE);
-  uint8_t *p = scope_grow(s, size);
-  if (p == NULL) return NULL;
-  if (size <= heap->cfg.chunk_size) s->cursor = p + size;
-  s->used += size;
-  s->allocs++;
+  size = samm__align_up(size ? size : 1, SAMM_ALIGNMENT);
+  uint8_t *p = s->head.cursor;
+  if (size > (size_t)(s->head.end - p)) {
+    p = scope_grow(s, size);
+    if (p == NULL) return NULL;
+  }
+  if (size <= heap->cfg.chunk_size) s->head.cursor = p + size;
+  s->head.allocs++;
   return p;
 }
 
-void *samm_scope_alloc(samm_scope *s, size_t size) {
-  size = samm__align_up(size ? size : 1, SAMM_ALIGNMENT);
-  /* A closed scope has cursor == end == NULL, so it always takes the slow
-   * path; a wrapped size (huge request) is caught there too. */
-  if (SAMM__LIKELY(size != 0 && size <= (size_t)(s->end - s->cursor))) {
-    uint8_t *p = s->cursor;
-    s->cursor = p + size;
-    s->used += size;
-    s->allocs++;
-    return p;
-  }
-  if (size == 0) size = SIZE_MAX;
-  return scope_alloc_slow(s, size);
+void *(samm_scope_alloc)(samm_scope *s, size_t size) {
+  return samm__scope_alloc_inline(s, size);
 }
 
 void *samm_scope_take(samm_scope *s, size_t min_size, size_t *len) {
@@ -85,27 +81,29 @@ void *samm_scope_take(samm_scope *s, size_t min_size, size_t *len) {
   if (min_size == 0) min_size = 1;
   if (min_size > SAMM_MAX_ALLOC) return samm__fail(heap, SAMM_EINVALID_SIZE);
   min_size = samm__align_up(min_size, SAMM_ALIGNMENT);
-  uint8_t *p = s->cursor;
-  size_t n = (size_t)(s->end - s->cursor);
+  uint8_t *p = s->head.cursor;
+  size_t n = (size_t)(s->head.end - p);
   if (n < min_size) {
     p = scope_grow(s, min_size);
     if (p == NULL) return NULL;
     n = min_size > heap->cfg.chunk_size ? min_size : heap->cfg.chunk_size;
   }
-  if (min_size <= heap->cfg.chunk_size) s->cursor = s->end;
-  s->used += n;
-  s->allocs++;
+  if (min_size <= heap->cfg.chunk_size) s->head.cursor = s->head.end;
+  s->head.allocs++;
   *len = n;
   return p;
 }
 
-size_t samm_scope_used(const samm_scope *s) { return s->used; }
+size_t samm_scope_used(const samm_scope *s) {
+  return s->retired + (size_t)(s->head.cursor - s->base);
+}
 
 /* Releases everything the scope owns. post: s is on no list. */
 static void scope_release(samm_scope *s) {
   samm_heap *heap = s->heap;
   samm__segment *seg;
   while ((seg = samm__seg_list_pop(&s->chunks)) != NULL) {
+    heap->bump.in_use -= seg->size;
     if (seg->kind == SAMM__SEG_BUMP_LARGE) {
       samm__poison(heap, seg->base, seg->u.large_size);
       samm__segment_release(heap, seg);
@@ -114,17 +112,17 @@ static void scope_release(samm_scope *s) {
       samm__seg_list_push(&heap->pool, seg);
     }
   }
-  heap->bump.allocs += s->allocs;
-  heap->bump.frees += s->allocs;
+  heap->bump.allocs += s->head.allocs;
+  heap->bump.frees += s->head.allocs;
   if (s->prev != NULL)
     s->prev->next = s->next;
   else
     heap->open_scopes = s->next;
   if (s->next != NULL) s->next->prev = s->prev;
   s->open = false;
-  s->cursor = s->end = NULL;
-  s->used = 0;
-  s->allocs = 0;
+  memset(&s->head, 0, sizeof s->head);
+  s->base = NULL;
+  s->retired = 0;
 }
 
 int samm_scope_close(samm_scope *s) {
@@ -159,17 +157,12 @@ void samm__bump_destroy(samm_heap *heap) {
 
 void samm__bump_stats(const samm_heap *heap, samm_arena_stats *out) {
   *out = heap->bump;
-  uint64_t in_use = 0;
-  for (const samm_scope *s = heap->open_scopes; s != NULL; s = s->next) {
-    in_use += s->used;
-    out->allocs += s->allocs;
-  }
-  out->in_use = in_use;
-  if (in_use > out->high_water) out->high_water = in_use;
+  for (const samm_scope *s = heap->open_scopes; s != NULL; s = s->next)
+    out->allocs += s->head.allocs;
 }
 
 int samm__bump_check(const samm_heap *heap) {
-  uint64_t reserved = 0, committed = 0;
+  uint64_t reserved = 0, committed = 0, in_use = 0;
   for (const samm_scope *s = heap->open_scopes; s != NULL; s = s->next) {
     if (!s->open || s->heap != heap) return SAMM_ECORRUPT;
     size_t counted = 0, owned = 0;
@@ -180,15 +173,16 @@ int samm__bump_check(const samm_heap *heap) {
       reserved += seg->size;
       committed += seg->committed;
       owned += seg->size;
+      in_use += seg->size;
       counted++;
     }
-    if (counted != s->chunks.count || s->used > owned) return SAMM_ECORRUPT;
-    if (s->chunks.head != NULL && s->cursor != NULL) {
+    if (counted != s->chunks.count || samm_scope_used(s) > owned) return SAMM_ECORRUPT;
+    if (s->chunks.head != NULL && s->head.cursor != NULL) {
       /* The cursor lies in the newest chunk. */
       const samm__segment *cur = s->chunks.head;
       while (cur != NULL && cur->kind != SAMM__SEG_CHUNK) cur = cur->next;
-      if (cur == NULL || s->cursor < cur->base || s->end != cur->base + cur->size ||
-          s->cursor > s->end)
+      if (cur == NULL || s->base != cur->base || s->head.cursor < cur->base ||
+          s->head.end != cur->base + cur->size || s->head.cursor > s->head.end)
         return SAMM_ECORRUPT;
     }
   }
@@ -197,7 +191,8 @@ int samm__bump_check(const samm_heap *heap) {
     reserved += seg->size;
     committed += seg->committed;
   }
-  if (reserved != heap->bump.reserved || committed != heap->bump.committed)
+  if (reserved != heap->bump.reserved || committed != heap->bump.committed ||
+      in_use != heap->bump.in_use)
     return SAMM_ECORRUPT;
   return SAMM_EOK;
 }

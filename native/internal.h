@@ -140,12 +140,11 @@ int samm__os_decommit(const samm_os *os, void *addr, size_t size);
 /* ---- heap.c ------------------------------------------------------------- */
 
 struct samm_scope {
+  samm_scope_head head;    /* cursor / end / allocs: the inline fast path */
   samm_heap *heap;
-  uint8_t *cursor;         /* next free byte of the current chunk */
-  uint8_t *end;            /* end of the current chunk */
+  uint8_t *base;           /* start of the current chunk */
   samm__seg_list chunks;   /* chunks and large blocks, newest first */
-  size_t used;             /* bytes handed out */
-  uint64_t allocs;         /* allocations */
+  size_t retired;          /* bytes handed out before the current chunk */
   bool open;
   samm_scope *next;        /* open list, or the heap's free list */
   samm_scope *prev;        /* open list only */

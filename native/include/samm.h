@@ -132,7 +132,7 @@ int samm_config_from_env(samm_config *cfg, const char **bad_env);
 #define SAMM_ARENA_STATS(X)                                                    \
   X(reserved, "bytes of address space mapped")                                 \
   X(committed, "bytes mapped and not returned to the OS")                      \
-  X(in_use, "bytes handed out and not yet released")                           \
+  X(in_use, "bytes handed out and not yet released (scopes: whole chunks held)") \
   X(high_water, "largest in_use seen")                                         \
   X(allocs, "allocations")                                                     \
   X(frees, "releases (scope allocations count when their scope closes)")
@@ -202,6 +202,33 @@ int samm_scope_close(samm_scope *scope);
 void *samm_scope_take(samm_scope *scope, size_t min_size, size_t *len);
 /* Bytes handed out by this scope. */
 size_t samm_scope_used(const samm_scope *scope);
+
+/* The bump state at the head of every scope, public only so that the fast
+ * path of samm_scope_alloc inlines into the caller. Never write it. */
+typedef struct samm_scope_head {
+  uint8_t *cursor; /* next free byte of the current chunk */
+  uint8_t *end;    /* end of the current chunk; NULL while closed */
+  uint64_t allocs; /* allocations */
+} samm_scope_head;
+
+void *samm__scope_alloc_slow(samm_scope *scope, size_t size);
+
+static inline void *samm__scope_alloc_inline(samm_scope *scope, size_t size) {
+  samm_scope_head *h = (samm_scope_head *)scope;
+  size_t n = (size + (SAMM_ALIGNMENT - 1)) & ~(size_t)(SAMM_ALIGNMENT - 1);
+  /* n == 0 (size 0, or a size that wrapped) wraps n - 1 to SIZE_MAX and
+   * takes the slow path, as does a closed scope (cursor == end == NULL). */
+  if (n - 1 < (size_t)(h->end - h->cursor)) {
+    uint8_t *p = h->cursor;
+    h->cursor = p + n;
+    h->allocs++;
+    return p;
+  }
+  return samm__scope_alloc_slow(scope, size);
+}
+/* Calls inline; (samm_scope_alloc)(s, n) and &samm_scope_alloc still reach
+ * the function. */
+#define samm_scope_alloc(scope, size) samm__scope_alloc_inline((scope), (size))
 
 /* Medium (slab) and long (region) allocations. Other classes: NULL with
  * SAMM_EINVALID_CLASS. */

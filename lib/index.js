@@ -1,0 +1,191 @@
+'use strict'
+// SAMM's JavaScript API. See README.md for the contract and the lifetime rules.
+
+const { AsyncLocalStorage } = require('node:async_hooks')
+const binding = require('./binding')
+const { SammError, invalidArg, fromNative } = require('./errors')
+const { checkSize } = require('./validate')
+const counters = require('./counters')
+const { Scope, SammBuffer } = require('./scope')
+const { site, resolveSite, bakedTable, sites, Site, HEAP, SHORT, CLASS_NAMES } = require('./site')
+
+const storage = new AsyncLocalStorage()
+const freed = new WeakSet()
+
+{
+  const bad = binding.envError()
+  if (bad !== null) process.emitWarning(`${bad} is not a valid value and was ignored`, { code: 'SAMM_BAD_ENV' })
+  counters.chunkSize = binding.config().chunkSize
+}
+
+function allocate (size, where, zero) {
+  checkSize('size', size)
+  const s = resolveSite(where)
+  if (s === null) throw invalidArg('site', 'a Site or a site name', where)
+  const cls = s.classOf(size)
+  s.allocs++
+  s.bytes += size
+  if (cls === SHORT) {
+    const scope = storage.getStore()
+    if (scope !== undefined && !scope.closed) return zero ? scope.alloc(size) : scope.allocUnsafe(size)
+    counters.outsideScope++
+    s.heapFallbacks++
+  } else if (cls !== HEAP) {
+    let buf
+    try {
+      buf = binding.alloc(cls, size, zero)
+    } catch (err) {
+      const e = fromNative(err)
+      if (e.code !== 'ERR_SAMM_LIMIT' || counters.onLimit !== 'heap') throw e
+      counters.limitFallbacks++
+      s.heapFallbacks++
+    }
+    if (buf !== undefined) return buf
+    if (buf === undefined && counters.limitFallbacks === 0) counters.noteExternalRefused()
+  }
+  return zero ? Buffer.alloc(size) : Buffer.allocUnsafe(size)
+}
+
+/** A zero-filled Buffer of size bytes from the arena of site's class. */
+function alloc (size, where) { return allocate(size, where, true) }
+
+/** A Buffer of size bytes that may hold old bytes of this process. */
+function allocUnsafe (size, where) { return allocate(size, where, false) }
+
+/**
+ * Releases a medium or long buffer early. Returns true if memory was
+ * released, false for buffers SAMM does not release one by one (scope
+ * memory, heap-class and fallback buffers). Throws ERR_SAMM_DOUBLE_FREE on a
+ * second free of the same buffer.
+ */
+function free (buf) {
+  if (!Buffer.isBuffer(buf)) throw invalidArg('buffer', 'a Buffer', buf)
+  if (buf instanceof SammBuffer) return false
+  if (freed.has(buf)) throw new SammError('ERR_SAMM_DOUBLE_FREE', 'the buffer was already freed')
+  try {
+    binding.free(buf)
+  } catch (err) {
+    const e = fromNative(err)
+    if (e.code === 'ERR_SAMM_BAD_POINTER') return false
+    throw e
+  }
+  freed.add(buf)
+  return true
+}
+
+/** Opens an explicit request scope; close() it when the request is done. */
+function scope () { return new Scope() }
+
+/**
+ * Runs fn in a new request scope, which closes when fn returns or, if fn
+ * returns a promise, when it settles. samm.alloc() anywhere in fn's async
+ * chain uses the scope.
+ */
+function run (fn) {
+  if (typeof fn !== 'function') throw invalidArg('fn', 'a function', fn)
+  const s = new Scope()
+  let result
+  try {
+    result = storage.run(s, fn, s)
+  } catch (err) {
+    s.close()
+    throw err
+  }
+  if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
+    return Promise.resolve(result).finally(() => s.close())
+  }
+  s.close()
+  return result
+}
+
+/** Runs fn with s as the current scope without closing it (integrations). */
+function enter (s, fn, ...args) {
+  return storage.run(s, fn, ...args)
+}
+
+/** The scope of the running request, or undefined. */
+function current () {
+  const s = storage.getStore()
+  return s !== undefined && !s.closed ? s : undefined
+}
+
+const NUMERIC_OPTIONS = ['maxBytes', 'chunkSize', 'poolChunks', 'regionSegmentSize', 'idleTrimMs', 'debug']
+
+/** Sets the budget and tuning; see README for each option. */
+function configure (options) {
+  if (options === null || typeof options !== 'object') throw invalidArg('options', 'an object', options)
+  for (const key of Object.keys(options)) {
+    if (key !== 'onLimit' && !NUMERIC_OPTIONS.includes(key)) {
+      throw invalidArg('options', `an object with keys among ${NUMERIC_OPTIONS.concat('onLimit').join(', ')}`, key)
+    }
+  }
+  if (options.onLimit !== undefined && options.onLimit !== 'throw' && options.onLimit !== 'heap') {
+    throw invalidArg('options.onLimit', '"throw" or "heap"', options.onLimit)
+  }
+  for (const key of NUMERIC_OPTIONS) {
+    const v = options[key]
+    if (v === undefined) continue
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw invalidArg(`options.${key}`, 'a non-negative integer', v)
+    try {
+      binding.configure(key, v)
+    } catch (err) {
+      const e = fromNative(err)
+      if (e.code === 'ERR_SAMM_INVALID_ARG') {
+        const r = new RangeError(`options.${key} is out of range or cannot change while memory is in use: ${v}`)
+        r.code = 'ERR_SAMM_INVALID_ARG'
+        throw r
+      }
+      throw e
+    }
+  }
+  if (options.onLimit !== undefined) counters.onLimit = options.onLimit
+  counters.chunkSize = binding.config().chunkSize
+  return config()
+}
+
+/** The options in force. */
+function config () {
+  return { ...binding.config(), onLimit: counters.onLimit }
+}
+
+/** Arena and heap statistics, plus fallbacks and per-site counts. */
+function stats () {
+  const s = JSON.parse(binding.statsJson())
+  s.outsideScope = counters.outsideScope
+  s.externalRefused = counters.externalRefused
+  s.limitFallbacks = counters.limitFallbacks
+  s.sites = {}
+  for (const [name, st] of sites) {
+    s.sites[name] = { class: st.class, allocs: st.allocs, bytes: st.bytes, heapFallbacks: st.heapFallbacks }
+  }
+  return s
+}
+
+/** The baked table: { version, digest, sites }. */
+function table () {
+  const t = bakedTable()
+  return { version: t.version, digest: t.digest, sites: t.sites }
+}
+
+/** Returns idle memory to the OS now (the idle timer does this on its own). */
+function collect () { binding.collect() }
+
+module.exports = {
+  site,
+  alloc,
+  allocUnsafe,
+  free,
+  scope,
+  run,
+  current,
+  configure,
+  config,
+  stats,
+  table,
+  collect,
+  enter,
+  Site,
+  Scope,
+  SammError,
+  classes: CLASS_NAMES.slice()
+}

@@ -1,0 +1,109 @@
+'use strict'
+// Sites: named allocation places, classed by the baked table.
+
+const binding = require('./binding')
+const { invalidArg } = require('./errors')
+
+const HEAP = 0
+const SHORT = 1
+const MEDIUM = 2
+const LONG = 3
+const CLASS_NAMES = ['heap', 'short', 'medium', 'long']
+
+let table = null
+function bakedTable () {
+  if (table === null) {
+    const parsed = JSON.parse(binding.tableJson())
+    const byName = new Map()
+    for (const s of parsed.sites) byName.set(s.name, s)
+    table = { ...parsed, byName }
+  }
+  return table
+}
+
+// FNV-1a over the UTF-8 bytes: the same id the C core computes.
+function siteId (name) {
+  const bytes = Buffer.from(name, 'utf8')
+  let h = 0x811c9dc5
+  for (let i = 0; i < bytes.length; i++) {
+    h ^= bytes[i]
+    h = Math.imul(h, 16777619) >>> 0
+  }
+  return h
+}
+
+class Site {
+  constructor (name, id, cls, sizes, explicit) {
+    this.name = name
+    this.id = id
+    this.class = CLASS_NAMES[cls]
+    this.explicit = explicit
+    this.allocs = 0
+    this.bytes = 0
+    this.heapFallbacks = 0
+    this._cls = cls
+    this._sizes = sizes // [[log2Min, log2Max, cls], ...] or null: one class
+    Object.defineProperty(this, '_cls', { enumerable: false })
+    Object.defineProperty(this, '_sizes', { enumerable: false })
+  }
+
+  // The class of an allocation of size bytes at this site.
+  classOf (size) {
+    const sizes = this._sizes
+    if (sizes === null) return this._cls
+    const lg = size > 0 ? 31 - Math.clz32(size) : 0
+    for (let i = 0; i < sizes.length; i++) {
+      if (lg >= sizes[i][0] && lg <= sizes[i][1]) return sizes[i][2]
+    }
+    return HEAP
+  }
+
+  toJSON () {
+    return { name: this.name, id: this.id, class: this.class }
+  }
+}
+
+const sites = new Map()
+
+function site (name, options) {
+  if (typeof name !== 'string' || name.length === 0 || name.length > 200) {
+    throw invalidArg('site name', 'a non-empty string of at most 200 characters', name)
+  }
+  let explicit = null
+  if (options !== undefined) {
+    if (options === null || typeof options !== 'object') throw invalidArg('site options', 'an object', options)
+    if (options.class !== undefined) {
+      explicit = CLASS_NAMES.indexOf(options.class)
+      if (explicit < 0) {
+        const err = invalidArg('options.class', `one of ${CLASS_NAMES.join(', ')}`, options.class)
+        err.code = 'ERR_SAMM_INVALID_CLASS'
+        throw err
+      }
+    }
+  }
+  const known = sites.get(name)
+  if (known !== undefined && (explicit === null || known._cls === explicit && known._sizes === null)) return known
+  const baked = bakedTable().byName.get(name)
+  let cls = HEAP
+  let sizes = null
+  if (explicit !== null) {
+    cls = explicit
+  } else if (baked !== undefined) {
+    cls = CLASS_NAMES.indexOf(baked.class)
+    if (Array.isArray(baked.sizes) && baked.sizes.length > 1) {
+      sizes = baked.sizes.map((r) => [r.log2Min, r.log2Max, CLASS_NAMES.indexOf(r.class)])
+    }
+  }
+  const s = new Site(name, siteId(name), cls, sizes, explicit !== null)
+  sites.set(name, s)
+  return s
+}
+
+function resolveSite (value) {
+  if (value instanceof Site) return value
+  if (typeof value === 'string') return sites.get(value) || site(value)
+  if (value === undefined) return null
+  throw invalidArg('site', 'a Site or a site name', value)
+}
+
+module.exports = { site, resolveSite, bakedTable, siteId, sites, Site, HEAP, SHORT, MEDIUM, LONG, CLASS_NAMES }
