@@ -39,9 +39,11 @@ function allocate (size, where, zero) {
       if (e.code !== 'ERR_SAMM_LIMIT' || counters.onLimit !== 'heap') throw e
       counters.limitFallbacks++
       s.heapFallbacks++
+      return zero ? Buffer.alloc(size) : Buffer.allocUnsafe(size)
     }
     if (buf !== undefined) return buf
-    if (buf === undefined && counters.limitFallbacks === 0) counters.noteExternalRefused()
+    counters.noteExternalRefused()
+    s.heapFallbacks++
   }
   return zero ? Buffer.alloc(size) : Buffer.allocUnsafe(size)
 }

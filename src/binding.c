@@ -404,7 +404,8 @@ static napi_value config_get(napi_env env, napi_callback_info info) {
   const uint64_t *fields = &cfg.max_bytes; /* the option fields, in order */
   for (int i = 0; i < SAMM_OPT_COUNT; i++) {
     napi_value v;
-    NAPI_CALL(env, napi_create_double(env, (double)fields[i], &v));
+    double value = i == SAMM_OPT_idle_trim_ms ? (double)inst->idle_trim_ms : (double)fields[i];
+    NAPI_CALL(env, napi_create_double(env, value, &v));
     NAPI_CALL(env, napi_set_named_property(env, out, samm_option_get(i)->js_name, v));
   }
   return out;

@@ -1,0 +1,162 @@
+/// <reference types="node" />
+
+/** The lifetime class of a site: which arena its allocations go to. */
+export type LifetimeClass = 'short' | 'medium' | 'long' | 'heap'
+
+/** A named allocation place, classed by the baked table or explicitly. */
+export declare class Site {
+  /** The name given to `site()`. */
+  readonly name: string
+  /** 32-bit FNV-1a of the name's UTF-8 bytes: the id the baked table uses. */
+  readonly id: number
+  /** The class allocations of this site get (by size, where the table says so). */
+  readonly class: LifetimeClass
+  /** True when the class was given to `site()` rather than read from the table. */
+  readonly explicit: boolean
+  /** Allocations and bytes requested at this site so far. */
+  readonly allocs: number
+  readonly bytes: number
+  /** Allocations served from the V8 heap instead (outside a scope, or over budget). */
+  readonly heapFallbacks: number
+  /** The class of an allocation of `size` bytes at this site. */
+  classOf(size: number): number
+}
+
+/** A request scope: a bump arena released all at once by `close()`. */
+export declare class Scope {
+  /** True once `close()` was called. */
+  readonly closed: boolean
+  /** Zero-filled memory valid until the scope closes. */
+  alloc(size: number): Buffer
+  /** Memory valid until the scope closes; may hold old bytes of this process. */
+  allocUnsafe(size: number): Buffer
+  /** Keeps the scope open until `promise` settles; returns `promise`. */
+  waitFor<T>(promise: PromiseLike<T> | T): PromiseLike<T> | T
+  /** Releases the scope's memory (detaching every view), now or once waited-for work settles. */
+  close(): void
+}
+
+/** An error SAMM throws; `code` is stable (see README). */
+export declare class SammError extends Error {
+  readonly code: string
+}
+
+export interface SiteOptions {
+  /** Overrides the baked table for this site. */
+  class?: LifetimeClass
+}
+
+export interface Options {
+  /** Budget in bytes SAMM may have committed (default 1 GiB). */
+  maxBytes?: number
+  /** Request chunk size, a multiple of 64 KiB (default 256 KiB). */
+  chunkSize?: number
+  /** Free request chunks kept after an idle trim (default 16). */
+  poolChunks?: number
+  /** Region arena segment size, a multiple of 64 KiB (default 4 MiB). */
+  regionSegmentSize?: number
+  /** Trim after this many ms without allocation activity; 0: never (default 1000). */
+  idleTrimMs?: number
+  /** 1: poison released memory; 2: also check the arenas on every release. */
+  debug?: 0 | 1 | 2
+  /** Over budget: throw ERR_SAMM_LIMIT (default) or serve from the V8 heap. */
+  onLimit?: 'throw' | 'heap'
+}
+
+export interface ArenaStats {
+  reserved: number
+  committed: number
+  in_use: number
+  high_water: number
+  allocs: number
+  frees: number
+}
+
+export interface Stats {
+  bump: ArenaStats
+  slab: ArenaStats
+  region: ArenaStats
+  reserved: number
+  committed: number
+  high_water: number
+  max_bytes: number
+  scopes_opened: number
+  scopes_closed: number
+  scopes_open: number
+  limit_refusals: number
+  os_refusals: number
+  invalid_frees: number
+  collects: number
+  pool_chunks: number
+  /** Short-class allocations made outside any scope (served by the V8 heap). */
+  outsideScope: number
+  /** Allocations served by the V8 heap because external buffers are forbidden. */
+  externalRefused: number
+  /** Budget refusals served by the V8 heap (`onLimit: 'heap'`). */
+  limitFallbacks: number
+  sites: Record<string, { class: LifetimeClass, allocs: number, bytes: number, heapFallbacks: number }>
+}
+
+export interface TableSite {
+  name: string
+  id: number
+  class: LifetimeClass
+  sizes?: Array<{ log2Min: number, log2Max: number, class: LifetimeClass }>
+}
+
+export interface Table {
+  version: number
+  /** Digest of the profile the table was baked from; '' for the default table. */
+  digest: string
+  sites: TableSite[]
+}
+
+/** The site called `name`; its class comes from the baked table unless given. */
+export declare function site(name: string, options?: SiteOptions): Site
+/** A zero-filled Buffer from the arena of the site's class. */
+export declare function alloc(size: number, site: Site | string): Buffer
+/** A Buffer from the arena of the site's class, not initialised. */
+export declare function allocUnsafe(size: number, site: Site | string): Buffer
+/** Releases a medium/long Buffer now; false for buffers SAMM does not release one by one. */
+export declare function free(buf: Buffer): boolean
+/** An explicit request scope. */
+export declare function scope(): Scope
+/** Runs fn in a new request scope, closed when fn returns or its promise settles. */
+export declare function run<T>(fn: (scope: Scope) => T): T
+/** Runs fn with `scope` as the current scope, without closing it. */
+export declare function enter<A extends unknown[], T>(scope: Scope, fn: (...args: A) => T, ...args: A): T
+/** The scope of the running request, or undefined. */
+export declare function current(): Scope | undefined
+/** Sets budget and tuning; returns the options in force. */
+export declare function configure(options: Options): Required<Options>
+/** The options in force. */
+export declare function config(): Required<Options>
+/** Arena, heap and per-site statistics. */
+export declare function stats(): Stats
+/** The baked table. */
+export declare function table(): Table
+/** Returns idle memory to the OS now. */
+export declare function collect(): void
+/** The class names, in table order. */
+export declare const classes: LifetimeClass[]
+
+declare const samm: {
+  site: typeof site
+  alloc: typeof alloc
+  allocUnsafe: typeof allocUnsafe
+  free: typeof free
+  scope: typeof scope
+  run: typeof run
+  enter: typeof enter
+  current: typeof current
+  configure: typeof configure
+  config: typeof config
+  stats: typeof stats
+  table: typeof table
+  collect: typeof collect
+  classes: typeof classes
+  Site: typeof Site
+  Scope: typeof Scope
+  SammError: typeof SammError
+}
+export default samm

@@ -1,0 +1,257 @@
+'use strict'
+const { test } = require('node:test')
+const assert = require('node:assert/strict')
+const samm = require('../..')
+
+const short = samm.site('test.short', { class: 'short' })
+const medium = samm.site('test.medium', { class: 'medium' })
+const long = samm.site('test.long', { class: 'long' })
+
+test('site() gives name, id and class, and the default table classes unknown sites as heap', () => {
+  const s = samm.site('render.body')
+  assert.equal(s.name, 'render.body')
+  assert.equal(s.class, 'heap')
+  assert.ok(Number.isInteger(s.id) && s.id >= 0 && s.id < 2 ** 32)
+  assert.equal(samm.site('render.body'), s)
+  assert.equal(samm.site('a').id, 0xe40c292c) // FNV-1a, as in C
+  assert.equal(short.class, 'short')
+  assert.equal(samm.table().digest, '')
+  assert.deepEqual(samm.table().sites, [])
+})
+
+test('heap-class sites return ordinary Buffers', () => {
+  const b = samm.alloc(10, 'render.body')
+  assert.ok(Buffer.isBuffer(b))
+  assert.deepEqual([...b], new Array(10).fill(0))
+  assert.equal(samm.free(b), false)
+})
+
+test('scope memory is a Buffer, readable and writable, until the scope closes', () => {
+  let kept
+  samm.run(() => {
+    const b = samm.alloc(100, short)
+    assert.ok(Buffer.isBuffer(b))
+    assert.ok(b instanceof Buffer)
+    b.write('hello')
+    assert.equal(b.toString('utf8', 0, 5), 'hello')
+    assert.equal(b.readUInt8(0), 104)
+    assert.equal(b.subarray(1, 3).toString(), 'el')
+    kept = b
+  })
+  assert.equal(kept.length, 0, 'stale views read as length 0')
+  assert.equal(kept.buffer.byteLength, 0)
+})
+
+test('alloc is zero-filled even over reused memory; allocUnsafe is not required to be', () => {
+  for (let round = 0; round < 3; round++) {
+    samm.run(() => {
+      for (let i = 0; i < 200; i++) {
+        const b = samm.alloc(1000, short)
+        assert.ok(b.every((x) => x === 0), 'zero-filled')
+        b.fill(0xee)
+        samm.allocUnsafe(500, short).fill(0xaa)
+      }
+    })
+  }
+})
+
+test('run() returns fn\'s value and closes after an async fn settles', async () => {
+  let s
+  const v = await samm.run(async (scope) => {
+    s = scope
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    assert.equal(samm.current(), scope)
+    return 42
+  })
+  assert.equal(v, 42)
+  assert.equal(s.closed, true)
+  assert.equal(samm.current(), undefined)
+  assert.equal(samm.run(() => 'sync'), 'sync')
+})
+
+test('run() closes the scope when fn throws or rejects', async () => {
+  let s
+  assert.throws(() => samm.run((scope) => { s = scope; throw new Error('boom') }), /boom/)
+  assert.equal(s.closed, true)
+  await assert.rejects(samm.run(async (scope) => { s = scope; throw new Error('later') }), /later/)
+  assert.equal(s.closed, true)
+})
+
+test('samm.alloc finds the request scope anywhere in its async chain', async () => {
+  const seen = []
+  await samm.run(async () => {
+    await Promise.resolve()
+    await new Promise((resolve) => setImmediate(resolve))
+    const b = samm.allocUnsafe(64, short)
+    seen.push(b)
+    setTimeout(() => {}, 0)
+  })
+  assert.equal(seen[0].length, 0)
+  assert.equal(samm.stats().scopes_open, 0)
+})
+
+test('short allocations outside a scope come from the heap and are counted', () => {
+  const before = samm.stats().outsideScope
+  const b = samm.alloc(32, short)
+  assert.equal(b.length, 32)
+  assert.equal(samm.stats().outsideScope, before + 1)
+})
+
+test('concurrent scopes never overlap', async () => {
+  const N = 32
+  const work = []
+  for (let r = 0; r < N; r++) {
+    work.push(samm.run(async () => {
+      const bufs = []
+      for (let i = 0; i < 300; i++) {
+        const n = 1 + ((r * 7919 + i * 104729) % 5000)
+        const b = samm.allocUnsafe(n, short)
+        b.fill((r * 31 + i) & 0xff)
+        bufs.push(b)
+        if (i % 50 === 0) await new Promise((resolve) => setImmediate(resolve))
+      }
+      for (let i = 0; i < bufs.length; i++) {
+        const want = (r * 31 + i) & 0xff
+        assert.ok(bufs[i].every((x) => x === want), `scope ${r} buffer ${i} intact`)
+      }
+    }))
+  }
+  await Promise.all(work)
+})
+
+test('allocations larger than a chunk work and are released with the scope', () => {
+  let big
+  samm.run(() => {
+    big = samm.alloc(3 * 1024 * 1024 + 5, short)
+    assert.equal(big.length, 3 * 1024 * 1024 + 5)
+    big.fill(1)
+    const small = samm.alloc(10, short)
+    small.fill(2)
+    assert.equal(big[big.length - 1], 1)
+  })
+  assert.equal(big.length, 0)
+  assert.equal(samm.stats().bump.in_use, 0)
+})
+
+test('medium and long buffers live until free() and read as length 0 after', () => {
+  for (const site of [medium, long]) {
+    const b = samm.alloc(5000, site)
+    assert.ok(Buffer.isBuffer(b))
+    assert.ok(b.every((x) => x === 0))
+    b.fill(7)
+    assert.equal(samm.free(b), true)
+    assert.equal(b.length, 0)
+    assert.throws(() => samm.free(b), { code: 'ERR_SAMM_DOUBLE_FREE' })
+  }
+  assert.equal(samm.stats().slab.in_use + samm.stats().region.in_use, 0)
+})
+
+test('free() of scope memory and of foreign Buffers is a no-op that says false', () => {
+  samm.run(() => {
+    const b = samm.alloc(10, short)
+    assert.equal(samm.free(b), false)
+    assert.equal(b.length, 10)
+  })
+  assert.equal(samm.free(Buffer.alloc(10)), false)
+  const m = samm.alloc(10, medium)
+  assert.equal(samm.free(m.subarray(0, 5)), false)
+  assert.equal(samm.free(m), true)
+})
+
+test('explicit scopes: alloc, waitFor keeps the scope open until the work settles', async () => {
+  const s = samm.scope()
+  const b = s.alloc(100)
+  b.fill(9)
+  let release
+  const work = new Promise((resolve) => { release = resolve })
+  assert.equal(s.waitFor(work), work)
+  s.close()
+  assert.equal(s.closed, true)
+  assert.equal(b.length, 100, 'still open while the work runs')
+  assert.throws(() => s.alloc(1), { code: 'ERR_SAMM_SCOPE_CLOSED' })
+  release()
+  await work
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.equal(b.length, 0, 'released once the work settled')
+  s.close() // closing twice is harmless
+  assert.throws(() => s.waitFor(Promise.resolve()), { code: 'ERR_SAMM_SCOPE_CLOSED' })
+})
+
+test('waitFor keeps deflate input intact until zlib has read it', async () => {
+  const zlib = require('node:zlib')
+  const { promisify } = require('node:util')
+  const deflate = promisify(zlib.deflate)
+  const results = []
+  for (let i = 0; i < 50; i++) {
+    let input
+    samm.run((scope) => {
+      input = scope.allocUnsafe(64 * 1024)
+      input.fill(i & 0xff)
+      results.push(scope.waitFor(deflate(input)).then((out) => ({ i, out })))
+    })
+    // The scope closed synchronously, but waitFor holds it until deflate is done.
+    samm.run((scope) => scope.allocUnsafe(64 * 1024).fill(0xff - (i & 0xff)))
+  }
+  for (const { i, out } of await Promise.all(results)) {
+    const back = zlib.inflateSync(out)
+    assert.equal(back.length, 64 * 1024)
+    assert.ok(back.every((x) => x === (i & 0xff)))
+  }
+})
+
+test('the budget refuses cleanly and the heap recovers', () => {
+  samm.configure({ maxBytes: 2 * 1024 * 1024 })
+  try {
+    const kept = []
+    assert.throws(() => { for (;;) kept.push(samm.allocUnsafe(64 * 1024, long)) }, (err) => {
+      assert.equal(err.code, 'ERR_SAMM_LIMIT')
+      assert.ok(err instanceof samm.SammError)
+      return true
+    })
+    assert.ok(kept.length >= 20)
+    assert.ok(samm.stats().limit_refusals >= 1)
+    assert.throws(() => samm.run(() => samm.allocUnsafe(4 * 1024 * 1024, short)), { code: 'ERR_SAMM_LIMIT' })
+    for (const b of kept) samm.free(b)
+    const again = samm.allocUnsafe(64 * 1024, long)
+    assert.equal(again.length, 64 * 1024)
+    samm.free(again)
+    samm.configure({ onLimit: 'heap' })
+    const before = samm.stats().limitFallbacks
+    const huge = samm.allocUnsafe(8 * 1024 * 1024, long)
+    assert.equal(huge.length, 8 * 1024 * 1024)
+    assert.equal(samm.stats().limitFallbacks, before + 1)
+  } finally {
+    samm.configure({ maxBytes: 1024 * 1024 * 1024, onLimit: 'throw' })
+  }
+})
+
+test('stats() reports arenas, scopes and per-site counts', () => {
+  samm.run(() => { samm.alloc(10, short) })
+  const s = samm.stats()
+  for (const arena of ['bump', 'slab', 'region']) {
+    for (const k of ['reserved', 'committed', 'in_use', 'high_water', 'allocs', 'frees']) {
+      assert.equal(typeof s[arena][k], 'number', `${arena}.${k}`)
+    }
+  }
+  assert.ok(s.bump.allocs >= 1)
+  assert.ok(s.scopes_opened >= 1)
+  assert.equal(s.scopes_opened, s.scopes_closed)
+  assert.ok(s.sites['test.short'].allocs >= 1)
+  assert.equal(s.sites['test.short'].class, 'short')
+})
+
+test('configure() validates and reports the options in force', () => {
+  const c = samm.configure({ idleTrimMs: 200 })
+  assert.equal(c.idleTrimMs, 200)
+  assert.equal(samm.config().chunkSize, 256 * 1024)
+  samm.configure({ idleTrimMs: 1000 })
+})
+
+test('collect() returns free memory to the OS', () => {
+  const bufs = []
+  for (let i = 0; i < 50; i++) bufs.push(samm.allocUnsafe(100000, long))
+  for (const b of bufs) samm.free(b)
+  const before = samm.stats().region.committed
+  samm.collect()
+  assert.ok(samm.stats().region.committed < before)
+})

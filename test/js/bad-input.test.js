@@ -1,0 +1,82 @@
+'use strict'
+// Every public entry point refuses bad input with a stable code and keeps working.
+const { test } = require('node:test')
+const assert = require('node:assert/strict')
+const samm = require('../..')
+
+const short = samm.site('bad.short', { class: 'short' })
+const medium = samm.site('bad.medium', { class: 'medium' })
+
+const cases = [
+  ['alloc: size a string', () => samm.alloc('10', short), 'ERR_SAMM_INVALID_ARG', TypeError],
+  ['alloc: size NaN', () => samm.alloc(NaN, short), 'ERR_SAMM_INVALID_SIZE', RangeError],
+  ['alloc: size negative', () => samm.alloc(-1, short), 'ERR_SAMM_INVALID_SIZE', RangeError],
+  ['alloc: size fractional', () => samm.alloc(1.5, short), 'ERR_SAMM_INVALID_SIZE', RangeError],
+  ['alloc: size Infinity', () => samm.alloc(Infinity, medium), 'ERR_SAMM_INVALID_SIZE', RangeError],
+  ['alloc: size above MAX_LENGTH', () => samm.alloc(2 ** 53, medium), 'ERR_SAMM_INVALID_SIZE', RangeError],
+  ['alloc: size a BigInt', () => samm.alloc(10n, short), 'ERR_SAMM_INVALID_ARG', TypeError],
+  ['alloc: site missing', () => samm.alloc(10), 'ERR_SAMM_INVALID_ARG', TypeError],
+  ['alloc: site a number', () => samm.alloc(10, 5), 'ERR_SAMM_INVALID_ARG', TypeError],
+  ['alloc: site an object', () => samm.alloc(10, { name: 'x' }), 'ERR_SAMM_INVALID_ARG', TypeError],
+  ['allocUnsafe: size null', () => samm.allocUnsafe(null, short), 'ERR_SAMM_INVALID_ARG', TypeError],
+  ['site: empty name', () => samm.site(''), 'ERR_SAMM_INVALID_ARG', TypeError],
+  ['site: name not a string', () => samm.site(42), 'ERR_SAMM_INVALID_ARG', TypeError],
+  ['site: name too long', () => samm.site('x'.repeat(201)), 'ERR_SAMM_INVALID_ARG', TypeError],
+  ['site: unknown class', () => samm.site('a', { class: 'tiny' }), 'ERR_SAMM_INVALID_CLASS', TypeError],
+  ['site: options not an object', () => samm.site('a', 'short'), 'ERR_SAMM_INVALID_ARG', TypeError],
+  ['free: not a Buffer', () => samm.free({}), 'ERR_SAMM_INVALID_ARG', TypeError],
+  ['free: undefined', () => samm.free(), 'ERR_SAMM_INVALID_ARG', TypeError],
+  ['free: an ArrayBuffer', () => samm.free(new ArrayBuffer(8)), 'ERR_SAMM_INVALID_ARG', TypeError],
+  ['run: not a function', () => samm.run(5), 'ERR_SAMM_INVALID_ARG', TypeError],
+  ['configure: not an object', () => samm.configure(null), 'ERR_SAMM_INVALID_ARG', TypeError],
+  ['configure: unknown option', () => samm.configure({ maxbytes: 1 }), 'ERR_SAMM_INVALID_ARG', TypeError],
+  ['configure: negative budget', () => samm.configure({ maxBytes: -1 }), 'ERR_SAMM_INVALID_ARG', TypeError],
+  ['configure: budget below 1 MiB', () => samm.configure({ maxBytes: 1000 }), 'ERR_SAMM_INVALID_ARG', RangeError],
+  ['configure: chunk not a multiple of 64 KiB', () => samm.configure({ chunkSize: 100000 }), 'ERR_SAMM_INVALID_ARG', RangeError],
+  ['configure: debug level 9', () => samm.configure({ debug: 9 }), 'ERR_SAMM_INVALID_ARG', RangeError],
+  ['configure: bad onLimit', () => samm.configure({ onLimit: 'ignore' }), 'ERR_SAMM_INVALID_ARG', TypeError],
+  ['configure: budget a string', () => samm.configure({ maxBytes: '1g' }), 'ERR_SAMM_INVALID_ARG', TypeError]
+]
+
+for (const [name, fn, code, type] of cases) {
+  test(`${name} -> ${code}`, () => {
+    assert.throws(fn, (err) => {
+      assert.equal(err.code, code)
+      assert.ok(err instanceof type, `${err.constructor.name} is a ${type.name}`)
+      assert.ok(err.message.length > 10)
+      return true
+    })
+  })
+}
+
+test('closed scopes refuse allocation with ERR_SAMM_SCOPE_CLOSED', () => {
+  const s = samm.scope()
+  s.close()
+  assert.throws(() => s.alloc(1), { code: 'ERR_SAMM_SCOPE_CLOSED' })
+  assert.throws(() => s.allocUnsafe(1), { code: 'ERR_SAMM_SCOPE_CLOSED' })
+  assert.throws(() => s.allocUnsafe(-1), { code: 'ERR_SAMM_INVALID_SIZE' })
+})
+
+test('scope sizes are validated like samm.alloc', () => {
+  const s = samm.scope()
+  assert.throws(() => s.alloc('1'), { code: 'ERR_SAMM_INVALID_ARG' })
+  assert.throws(() => s.alloc(0.5), { code: 'ERR_SAMM_INVALID_SIZE' })
+  assert.equal(s.alloc(0).length, 0)
+  s.close()
+})
+
+test('site names with odd characters are just names', () => {
+  for (const name of ['ümlaut.ß', 'with space', 'a\u0000b', '🙂', '../../etc/passwd', '"quoted"']) {
+    const s = samm.site(name)
+    assert.equal(s.name, name)
+    assert.equal(s.class, 'heap')
+    assert.equal(samm.alloc(4, name).length, 4)
+  }
+})
+
+test('after every refusal the API still works', () => {
+  samm.run(() => assert.equal(samm.alloc(16, short).length, 16))
+  const m = samm.alloc(16, medium)
+  assert.equal(samm.free(m), true)
+  assert.equal(samm.config().maxBytes, 1024 * 1024 * 1024)
+})

@@ -1,0 +1,52 @@
+'use strict'
+// Each worker thread has its own heap; terminating a worker while it allocates
+// releases all of it.
+const { test } = require('node:test')
+const assert = require('node:assert/strict')
+const path = require('node:path')
+const { Worker } = require('node:worker_threads')
+const samm = require('../..')
+
+const workerSource = `
+const { parentPort } = require('node:worker_threads')
+const samm = require(${JSON.stringify(path.join(__dirname, '..', '..'))})
+const short = samm.site('w.short', { class: 'short' })
+const medium = samm.site('w.medium', { class: 'medium' })
+const long = samm.site('w.long', { class: 'long' })
+const kept = []
+let rounds = 0
+function spin () {
+  for (let i = 0; i < 20; i++) {
+    samm.run(() => { for (let k = 0; k < 50; k++) samm.allocUnsafe(2048, short).fill(k) })
+    kept.push(samm.allocUnsafe(4096, medium), samm.allocUnsafe(100000, long))
+    if (kept.length > 200) samm.free(kept.shift())
+  }
+  if (++rounds === 2) parentPort.postMessage(samm.stats().sites['w.short'].allocs)
+  setImmediate(spin)
+}
+spin()
+`
+
+async function runWorker () {
+  const w = new Worker(workerSource, { eval: true })
+  const allocs = await new Promise((resolve, reject) => {
+    w.once('message', resolve)
+    w.once('error', reject)
+  })
+  await w.terminate()
+  return allocs
+}
+
+function rss () { return process.memoryUsage.rss() }
+
+test('60 workers started and terminated while allocating leave no memory behind', async () => {
+  for (let i = 0; i < 10; i++) assert.ok(await runWorker() >= 2000) // warm-up
+  global.gc?.()
+  const before = rss()
+  for (let i = 0; i < 50; i++) assert.ok(await runWorker() >= 2000)
+  const growth = rss() - before
+  console.log(`# RSS growth over 50 workers: ${(growth / 1048576).toFixed(1)} MiB`)
+  // Each worker held ~20 MB of SAMM memory; leaking it would add ~1 GB.
+  assert.ok(growth < 64 * 1024 * 1024, `RSS grew by ${(growth / 1048576).toFixed(1)} MiB`)
+  assert.equal(samm.stats().scopes_open, 0)
+})

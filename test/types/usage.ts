@@ -1,0 +1,21 @@
+import samm, { site, run, Scope, Stats } from 'samm'
+
+const body = site('render.body')
+const tmp = samm.site('parse.tmp', { class: 'short' })
+const cls: 'short' | 'medium' | 'long' | 'heap' = body.class
+
+async function handler (): Promise<number> {
+  return run(async (s: Scope) => {
+    const a: Buffer = samm.alloc(1024, body)
+    const b: Buffer = s.allocUnsafe(16)
+    await s.waitFor(Promise.resolve(1))
+    samm.current()?.close
+    return a.length + b.length + tmp.id
+  })
+}
+
+const st: Stats = samm.stats()
+const inUse: number = st.bump.in_use + st.outsideScope
+samm.configure({ maxBytes: 512 * 1024 * 1024, onLimit: 'heap', idleTrimMs: 500 })
+const freed: boolean = samm.free(Buffer.alloc(1))
+void handler; void cls; void inUse; void freed
