@@ -125,6 +125,13 @@ export declare function scope(): Scope
 export declare function run<T>(fn: (scope: Scope) => T): T
 /** Runs fn with `scope` as the current scope, without closing it. */
 export declare function enter<A extends unknown[], T>(scope: Scope, fn: (...args: A) => T, ...args: A): T
+/**
+ * Wraps a node:http request handler: each request runs in its own scope,
+ * closed once the response has emitted 'close' and the handler settled.
+ */
+export declare function http<Req extends import('node:http').IncomingMessage, Res extends import('node:http').ServerResponse>(
+  handler: (req: Req, res: Res) => unknown
+): (req: Req, res: Res) => unknown
 /** The scope of the running request, or undefined. */
 export declare function current(): Scope | undefined
 /** Sets budget and tuning; returns the options in force. */
@@ -148,6 +155,7 @@ declare const samm: {
   scope: typeof scope
   run: typeof run
   enter: typeof enter
+  http: typeof http
   current: typeof current
   configure: typeof configure
   config: typeof config

@@ -9,6 +9,8 @@ const counters = require('./counters')
 const { Scope, SammBuffer } = require('./scope')
 const { site, resolveSite, bakedTable, sites, Site, HEAP, SHORT, CLASS_NAMES } = require('./site')
 
+const { http: wrapHttp } = require('./http')
+
 const storage = new AsyncLocalStorage()
 const freed = new WeakSet()
 
@@ -105,6 +107,12 @@ function enter (s, fn, ...args) {
   return storage.run(s, fn, ...args)
 }
 
+/**
+ * Wraps a node:http request handler: each request runs in its own scope,
+ * closed once the response has emitted 'close' and the handler settled.
+ */
+function http (handler) { return wrapHttp(handler, enter) }
+
 /** The scope of the running request, or undefined. */
 function current () {
   const s = storage.getStore()
@@ -186,6 +194,7 @@ module.exports = {
   table,
   collect,
   enter,
+  http,
   Site,
   Scope,
   SammError,
