@@ -34,6 +34,11 @@ void samm_config_init(samm_config *cfg) {
   for (int i = 0; i < SAMM_OPT_COUNT; i++) *option_field(cfg, i) = options[i].def;
 }
 
+uint64_t samm_config_get(const samm_config *cfg, int opt) {
+  const uint64_t *field = option_field(cfg, opt);
+  return field != NULL ? *field : 0;
+}
+
 int samm_config_set(samm_config *cfg, int opt, uint64_t value) {
   const samm_option_desc *d = samm_option_get(opt);
   if (cfg == NULL || d == NULL || value < d->min || value > d->max)

@@ -401,10 +401,10 @@ static napi_value config_get(napi_env env, napi_callback_info info) {
   samm_heap_config(inst->heap, &cfg);
   napi_value out;
   NAPI_CALL(env, napi_create_object(env, &out));
-  const uint64_t *fields = &cfg.max_bytes; /* the option fields, in order */
   for (int i = 0; i < SAMM_OPT_COUNT; i++) {
     napi_value v;
-    double value = i == SAMM_OPT_idle_trim_ms ? (double)inst->idle_trim_ms : (double)fields[i];
+    double value = i == SAMM_OPT_idle_trim_ms ? (double)inst->idle_trim_ms
+                                               : (double)samm_config_get(&cfg, i);
     NAPI_CALL(env, napi_create_double(env, value, &v));
     NAPI_CALL(env, napi_set_named_property(env, out, samm_option_get(i)->js_name, v));
   }

@@ -121,6 +121,8 @@ const samm_option_desc *samm_option_get(int opt);
 void samm_config_init(samm_config *cfg);
 /* Sets option opt to value after a range check: 0 or SAMM_EINVALID_ARG. */
 int samm_config_set(samm_config *cfg, int opt, uint64_t value);
+/* The value of option opt in cfg (0 when opt is out of range). */
+uint64_t samm_config_get(const samm_config *cfg, int opt);
 /* Applies the SAMM_* environment variables that are set. Returns 0, or
  * SAMM_EINVALID_ARG naming the first bad variable in *bad_env (if not NULL);
  * bad values are skipped, the rest applied. */

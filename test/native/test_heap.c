@@ -25,6 +25,8 @@ static void default_and_bad_configs(void **state) {
   assert_int_equal(samm_config_set(&cfg, SAMM_OPT_COUNT, 1), SAMM_EINVALID_ARG);
   assert_int_equal(samm_config_set(&cfg, SAMM_OPT_chunk_size, 128 << 10), SAMM_EOK);
   assert_int_equal(cfg.chunk_size, 128 << 10);
+  assert_int_equal(samm_config_get(&cfg, SAMM_OPT_chunk_size), 128 << 10);
+  assert_int_equal(samm_config_get(&cfg, SAMM_OPT_COUNT), 0);
   assert_null(samm_option_get(-1));
   assert_string_equal(samm_option_get(SAMM_OPT_idle_trim_ms)->js_name, "idleTrimMs");
 }
