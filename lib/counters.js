@@ -20,4 +20,17 @@ const counters = {
   }
 }
 
-module.exports = counters
+// A V8 heap Buffer, for allocations SAMM does not serve itself.
+function heapBuffer (size, zero) {
+  return zero ? Buffer.alloc(size) : Buffer.allocUnsafe(size)
+}
+
+// After a native refusal: a heap Buffer when the budget refused and
+// onLimit is 'heap', else the error is thrown.
+function limitFallback (err, size, zero) {
+  if (err.code !== 'ERR_SAMM_LIMIT' || counters.onLimit !== 'heap') throw err
+  counters.limitFallbacks++
+  return heapBuffer(size, zero)
+}
+
+module.exports = { counters, heapBuffer, limitFallback }

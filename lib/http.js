@@ -7,10 +7,13 @@
 
 const { Scope } = require('./scope')
 const { invalidArg } = require('./errors')
+const { callThenSettle } = require('./settle')
 
+// A scope that closes on the second settle(): one comes from the response's
+// 'close', the other from whoever ran the handler.
 function openRequestScope (res) {
   const scope = new Scope()
-  let waiting = 2 // the response's 'close' and the handler
+  let waiting = 2
   const settle = () => { if (--waiting === 0) scope.close() }
   if (res.closed || res.destroyed) settle()
   else res.once('close', settle)
@@ -21,19 +24,8 @@ function http (handler, enter) {
   if (typeof handler !== 'function') throw invalidArg('handler', 'a function', handler)
   return function sammRequestHandler (req, res) {
     const { scope, settle } = openRequestScope(res)
-    let result
-    try {
-      result = enter(scope, handler, req, res)
-    } catch (err) {
-      settle()
-      throw err
-    }
-    if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
-      return Promise.resolve(result).finally(settle)
-    }
-    settle()
-    return result
+    return callThenSettle(settle, enter, scope, handler, req, res)
   }
 }
 
-module.exports = { http, openRequestScope }
+module.exports = { http }

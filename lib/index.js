@@ -5,12 +5,12 @@ const { AsyncLocalStorage } = require('node:async_hooks')
 const binding = require('./binding')
 const { SammError, invalidArg, fromNative } = require('./errors')
 const { checkSize } = require('./validate')
-const counters = require('./counters')
+const { counters, heapBuffer, limitFallback } = require('./counters')
+const { callThenSettle } = require('./settle')
 const { Scope, SammBuffer } = require('./scope')
 const { site, resolveSite, bakedTable, sites, Site, HEAP, SHORT, CLASS_NAMES } = require('./site')
 
 const { http: wrapHttp } = require('./http')
-
 const storage = new AsyncLocalStorage()
 const freed = new WeakSet()
 
@@ -37,17 +37,15 @@ function allocate (size, where, zero) {
     try {
       buf = binding.alloc(cls, size, zero)
     } catch (err) {
-      const e = fromNative(err)
-      if (e.code !== 'ERR_SAMM_LIMIT' || counters.onLimit !== 'heap') throw e
-      counters.limitFallbacks++
+      const fallback = limitFallback(fromNative(err), size, zero)
       s.heapFallbacks++
-      return zero ? Buffer.alloc(size) : Buffer.allocUnsafe(size)
+      return fallback
     }
     if (buf !== undefined) return buf
     counters.noteExternalRefused()
     s.heapFallbacks++
   }
-  return zero ? Buffer.alloc(size) : Buffer.allocUnsafe(size)
+  return heapBuffer(size, zero)
 }
 
 /** A zero-filled Buffer of size bytes from the arena of site's class. */
@@ -88,18 +86,7 @@ function scope () { return new Scope() }
 function run (fn) {
   if (typeof fn !== 'function') throw invalidArg('fn', 'a function', fn)
   const s = new Scope()
-  let result
-  try {
-    result = storage.run(s, fn, s)
-  } catch (err) {
-    s.close()
-    throw err
-  }
-  if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
-    return Promise.resolve(result).finally(() => s.close())
-  }
-  s.close()
-  return result
+  return callThenSettle(() => s.close(), enter, s, fn, s)
 }
 
 /** Runs fn with s as the current scope without closing it (integrations). */

@@ -8,7 +8,7 @@
 const binding = require('./binding')
 const { SammError, fromNative } = require('./errors')
 const { checkSize } = require('./validate')
-const counters = require('./counters')
+const { counters, limitFallback } = require('./counters')
 
 // A Uint8Array subclass whose prototype chain reaches Buffer.prototype: a
 // real Buffer to every API, created at the cost of a plain typed array.
@@ -73,12 +73,7 @@ class Scope {
     try {
       ab = binding.scopeTake(this.#handle, size)
     } catch (err) {
-      const e = fromNative(err)
-      if (e.code === 'ERR_SAMM_LIMIT' && counters.onLimit === 'heap') {
-        counters.limitFallbacks++
-        return Buffer.allocUnsafe(size)
-      }
-      throw e
+      return limitFallback(fromNative(err), size, false)
     }
     if (ab === undefined) {
       this.#heapFallback = true

@@ -96,7 +96,7 @@ static uint64_t activity(const samm_heap *heap) {
   samm_stats s;
   samm_stats_get(heap, &s);
   return s.bump.allocs + s.slab.allocs + s.slab.frees + s.region.allocs +
-         s.region.frees + s.scopes_opened + s.scopes_open;
+         s.region.frees + s.scopes_opened;
 }
 
 static void on_timer(uv_timer_t *t) {
