@@ -132,6 +132,19 @@ export declare function enter<A extends unknown[], T>(scope: Scope, fn: (...args
 export declare function http<Req extends import('node:http').IncomingMessage, Res extends import('node:http').ServerResponse>(
   handler: (req: Req, res: Res) => unknown
 ): (req: Req, res: Res) => unknown
+export interface ExpressOptions {
+  /** Requests for which this returns true get no scope. */
+  skip?: (req: import('node:http').IncomingMessage) => boolean
+}
+/**
+ * Express middleware: one scope per request, as `req.samm`, closed once the
+ * response has emitted 'close' and the handlers' promises have settled.
+ */
+export declare function express(options?: ExpressOptions): (
+  req: import('node:http').IncomingMessage,
+  res: import('node:http').ServerResponse,
+  next: (err?: unknown) => void
+) => void
 /** The scope of the running request, or undefined. */
 export declare function current(): Scope | undefined
 /** Sets budget and tuning; returns the options in force. */
@@ -156,6 +169,7 @@ declare const samm: {
   run: typeof run
   enter: typeof enter
   http: typeof http
+  express: typeof express
   current: typeof current
   configure: typeof configure
   config: typeof config
@@ -168,3 +182,13 @@ declare const samm: {
   SammError: typeof SammError
 }
 export default samm
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** The request's SAMM scope (samm.express()). */
+      samm?: Scope
+    }
+  }
+}

@@ -1,7 +1,6 @@
 'use strict'
 // SAMM's JavaScript API. See README.md for the contract and the lifetime rules.
 
-const { AsyncLocalStorage } = require('node:async_hooks')
 const binding = require('./binding')
 const { SammError, invalidArg, fromNative } = require('./errors')
 const { checkSize } = require('./validate')
@@ -10,8 +9,9 @@ const { callThenSettle } = require('./settle')
 const { Scope, SammBuffer } = require('./scope')
 const { site, resolveSite, bakedTable, sites, Site, HEAP, SHORT, CLASS_NAMES } = require('./site')
 
-const { http: wrapHttp } = require('./http')
-const storage = new AsyncLocalStorage()
+const { http } = require('./http')
+const { express } = require('./express')
+const { storage } = require('./request')
 const freed = new WeakSet()
 
 {
@@ -93,12 +93,6 @@ function run (fn) {
 function enter (s, fn, ...args) {
   return storage.run(s, fn, ...args)
 }
-
-/**
- * Wraps a node:http request handler: each request runs in its own scope,
- * closed once the response has emitted 'close' and the handler settled.
- */
-function http (handler) { return wrapHttp(handler, enter) }
 
 /** The scope of the running request, or undefined. */
 function current () {
@@ -182,6 +176,7 @@ module.exports = {
   collect,
   enter,
   http,
+  express,
   Site,
   Scope,
   SammError,

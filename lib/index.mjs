@@ -3,5 +3,5 @@ import samm from './index.js'
 export default samm
 export const {
   site, alloc, allocUnsafe, free, scope, run, current, configure, config, stats, table, collect,
-  enter, http, Site, Scope, SammError, classes
+  enter, http, express, Site, Scope, SammError, classes
 } = samm

@@ -94,13 +94,25 @@ class Scope {
    * still reads the scope's memory (zlib, fs, crypto). Returns promise.
    */
   waitFor (promise) {
-    if (this.#state === CLOSED) throw scopeClosed()
-    this.#pending++
-    const done = () => {
-      if (--this.#pending === 0 && this.#state === CLOSING) this.#release()
-    }
+    const done = this.hold()
     Promise.resolve(promise).then(done, done)
     return promise
+  }
+
+  /**
+   * Keeps the scope open until the returned function is called (once; later
+   * calls do nothing). For integrations that know when work ends without a
+   * promise.
+   */
+  hold () {
+    if (this.#state === CLOSED) throw scopeClosed()
+    this.#pending++
+    let held = true
+    return () => {
+      if (!held) return
+      held = false
+      if (--this.#pending === 0 && this.#state === CLOSING) this.#release()
+    }
   }
 
   /** Releases the scope's memory, at once or when waitFor() work settles. */

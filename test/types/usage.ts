@@ -19,3 +19,14 @@ const inUse: number = st.bump.in_use + st.outsideScope
 samm.configure({ maxBytes: 512 * 1024 * 1024, onLimit: 'heap', idleTrimMs: 500 })
 const freed: boolean = samm.free(Buffer.alloc(1))
 void handler; void cls; void inUse; void freed
+
+import Fastify from 'fastify'
+import sammFastify from 'samm/fastify'
+const app = Fastify()
+void app.register(sammFastify)
+app.get('/', { config: { samm: false } }, async (request) => {
+  const s: Scope | null = request.samm
+  return s === null
+})
+const mw = samm.express({ skip: (req) => req.url === '/health' })
+void mw

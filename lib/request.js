@@ -1,0 +1,32 @@
+'use strict'
+// What the framework integrations share: a scope per request that closes
+// only when the response has emitted 'close' (which follows 'finish', and
+// also fires when the client went away) and every hold on it - the
+// handler's own work - has been released. Until then libuv may still hold
+// pointers into scope memory handed to res.write()/res.end(), and an
+// aborted request's handler may still be running.
+
+const { AsyncLocalStorage } = require('node:async_hooks')
+const { Scope } = require('./scope')
+
+const storage = new AsyncLocalStorage()
+
+function openRequestScope (res) {
+  const scope = new Scope()
+  const close = () => scope.close()
+  if (res.closed || res.destroyed) queueMicrotask(close)
+  else res.once('close', close)
+  return scope
+}
+
+// Runs fn(...args) with scope as the current scope; if fn returns a promise,
+// the scope stays open until it settles.
+function runHeld (scope, fn, thisArg, args) {
+  const ret = storage.run(scope, () => fn.apply(thisArg, args))
+  if (ret !== null && typeof ret === 'object' && typeof ret.then === 'function' && !scope.closed) {
+    scope.waitFor(ret)
+  }
+  return ret
+}
+
+module.exports = { storage, openRequestScope, runHeld }
