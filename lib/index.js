@@ -12,6 +12,7 @@ const { site, resolveSite, bakedTable, sites, Site, HEAP, SHORT, CLASS_NAMES } =
 const { http } = require('./http')
 const { express } = require('./express')
 const { storage } = require('./request')
+const { tracer } = require('./trace')
 const freed = new WeakSet()
 
 {
@@ -27,6 +28,7 @@ function allocate (size, where, zero) {
   const cls = s.classOf(size)
   s.allocs++
   s.bytes += size
+  if (tracer !== null) return tracer.alloc(size, s.name, current(), zero)
   if (cls === SHORT) {
     const scope = storage.getStore()
     if (scope !== undefined && !scope.closed) return zero ? scope.alloc(size) : scope.allocUnsafe(size)

@@ -8,6 +8,7 @@
 const binding = require('./binding')
 const { SammError, fromNative } = require('./errors')
 const { checkSize } = require('./validate')
+const { tracer } = require('./trace')
 const { counters, limitFallback } = require('./counters')
 
 // A Uint8Array subclass whose prototype chain reaches Buffer.prototype: a
@@ -46,11 +47,20 @@ class Scope {
 
   /** Zero-filled memory valid until the scope closes. */
   alloc (size) {
+    if (tracer !== null) return this.#traced(size, true)
     return this.allocUnsafe(size).fill(0)
+  }
+
+  // Trace mode: direct scope allocations are observed as the site "(scope)".
+  #traced (size, zero) {
+    checkSize('size', size)
+    if (this.#state !== OPEN) throw scopeClosed()
+    return tracer.alloc(size, '(scope)', this, zero)
   }
 
   /** Memory valid until the scope closes; may hold old bytes of this process. */
   allocUnsafe (size) {
+    if (tracer !== null) return this.#traced(size, false)
     if (typeof size !== 'number' || !(size >= 0 && size <= 0x3ffffff) || size % 1 !== 0) return this.#allocChecked(size)
     if (this.#state !== OPEN) throw scopeClosed()
     const off = this.#off
@@ -124,6 +134,7 @@ class Scope {
 
   #release () {
     this.#state = CLOSED
+    if (tracer !== null) tracer.scopeClosed(this)
     const buffers = this.#buffers
     this.#buffers = null
     this.#ab = null

@@ -240,4 +240,19 @@ void samm__region_collect(samm_heap *heap);
 void samm__region_destroy(samm_heap *heap);
 int samm__region_check(const samm_heap *heap);
 
+/* ---- profile.c ---------------------------------------------------------- */
+
+typedef struct samm__prof_site {
+  char *name;        /* decoded, NUL-terminated, stored after the struct */
+  size_t name_len;   /* bytes */
+  uint8_t size_log2;
+  uint64_t allocs, outlived, censored;
+  uint64_t bins[SAMM_LIFETIME_BINS]; /* deaths per lifetime bin */
+} samm__prof_site;
+
+struct samm_profile {
+  samm__prof_site **slots; /* open addressing by (name, size_log2) */
+  size_t cap, count;
+};
+
 #endif /* SAMM_INTERNAL_H */

@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -287,6 +288,68 @@ samm_class samm_select(uint32_t site_id, size_t size);
 /* The same over any table (for tools and tests). */
 samm_class samm_table_select(const samm_table *table, uint32_t site_id,
                              size_t size);
+
+/* ---- profiles and the bake ------------------------------------------- */
+
+/* Profile text format, version 1 (README, "Profile format"): lines of
+ *   samm-profile 1
+ *   s <site> <size_log2> <allocs> <outlived> <censored> <bin>:<count>,...
+ *   u <file:line> <allocs> <bytes> <survived_bytes>
+ *   # comment
+ * Sites and locations are percent-encoded; every count adds up, so profiles
+ * of many processes merge by concatenation. */
+#define SAMM_PROFILE_VERSION 1
+#define SAMM_LIFETIME_BINS 160       /* bin = floor(4 * log2(lifetime in µs)) */
+#define SAMM_PROFILE_MAX_LINE 65536  /* bytes, newline excluded */
+#define SAMM_SITE_NAME_MAX 200       /* bytes of a decoded site name */
+
+typedef struct samm_profile samm_profile;
+
+typedef struct samm_parse_error {
+  char file[256];
+  uint64_t line;     /* 1-based; 0 when not about a line */
+  char message[200];
+} samm_parse_error;
+
+samm_profile *samm_profile_new(void);
+void samm_profile_free(samm_profile *profile);
+/* Adds the profile text in text[0..len) to profile. 0, or SAMM_EINVALID_ARG
+ * (or SAMM_ENOMEM) with err filled; the lines before the bad one stay
+ * added. file names the text in messages. */
+int samm_profile_add(samm_profile *profile, const char *text, size_t len,
+                     const char *file, samm_parse_error *err);
+/* Reads and adds a whole file. */
+int samm_profile_add_file(samm_profile *profile, const char *path,
+                          samm_parse_error *err);
+/* Allocations seen, over all sites. */
+uint64_t samm_profile_allocs(const samm_profile *profile);
+
+typedef struct samm_bake_options {
+  double short_min_in_request; /* share of allocations that must die in their
+                                  request for a site to be short (0.999) */
+  uint64_t seed;               /* k-means++ seeding */
+} samm_bake_options;
+
+void samm_bake_options_init(samm_bake_options *opts);
+
+typedef struct samm_bake samm_bake;
+
+/* Clusters the profile's lifetimes and classes every site. NULL with *err
+ * set (SAMM_EINVALID_ARG: site id collision, SAMM_ENOMEM). */
+samm_bake *samm_bake_run(const samm_profile *profile, const samm_bake_options *opts,
+                         int *err, char *message, size_t message_len);
+void samm_bake_free(samm_bake *bake);
+/* The readable table (JSON, one trailing newline) and the C source that
+ * defines samm__baked_table. Both are byte-identical for the same profile,
+ * however it was split or ordered. Return 0 or an errno value. */
+int samm_bake_write_json(const samm_bake *bake, FILE *out);
+int samm_bake_write_c(const samm_bake *bake, FILE *out);
+/* The clustering of size class index (0..3): its size_log2 range and its
+ * centroids in µs, ascending. Returns k (0: no data; -1: no such class). */
+int samm_bake_size_class(const samm_bake *bake, int index, int *log2_min, int *log2_max,
+                         double centroids_us[5]);
+/* The class the bake gave site name at size bytes (SAMM_HEAP if unknown). */
+int samm_bake_class_of(const samm_bake *bake, const char *name, size_t size);
 
 #ifdef __cplusplus
 }

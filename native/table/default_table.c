@@ -1,7 +1,7 @@
 /* The default baked table: no site is known, so every allocation stays on
  * the V8 heap and installing SAMM changes nothing until a service is
  * profiled and baked. */
-#include "../include/samm.h"
+#include "samm.h"
 
 const samm_table samm__baked_table = {
     .rows = NULL,

@@ -1,0 +1,51 @@
+'use strict'
+// Reads profile text (README, "Profile format") for reports. The C parser
+// is the one that validates (samm bake); this one assumes a valid profile
+// and sums lines the same way.
+
+const BINS = 160
+
+function decodeName (s) {
+  return Buffer.from(s.replace(/%([0-9A-Fa-f]{2})/g, (m, h) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8')
+}
+
+function readProfile (text) {
+  const sites = new Map() // name -> { name, allocs, outlived, censored, bins, sizes: Map(log2 -> allocs) }
+  const unmanaged = new Map()
+  for (const line of text.split('\n')) {
+    const f = line.replace(/\r$/, '').split(' ')
+    if (f[0] === 's' && f.length === 7) {
+      const name = decodeName(f[1])
+      let s = sites.get(name)
+      if (s === undefined) {
+        s = { name, allocs: 0, outlived: 0, censored: 0, bins: new Array(BINS).fill(0), sizes: new Map() }
+        sites.set(name, s)
+      }
+      const allocs = Number(f[3])
+      s.allocs += allocs
+      s.outlived += Number(f[4])
+      s.censored += Number(f[5])
+      s.sizes.set(Number(f[2]), (s.sizes.get(Number(f[2])) || 0) + allocs)
+      if (f[6] !== '-') {
+        for (const item of f[6].split(',')) {
+          const [bin, count] = item.split(':').map(Number)
+          s.bins[bin] += count
+        }
+      }
+    } else if (f[0] === 'u' && f.length === 5) {
+      const where = decodeName(f[1])
+      const u = unmanaged.get(where) || { where, allocs: 0, bytes: 0, survived: 0 }
+      u.allocs += Number(f[2])
+      u.bytes += Number(f[3])
+      u.survived += Number(f[4])
+      unmanaged.set(where, u)
+    }
+  }
+  const ranked = [...unmanaged.values()].sort((a, b) => (b.survived - a.survived) || (b.bytes - a.bytes))
+  return { sites, unmanaged: ranked }
+}
+
+// Lower edge of a lifetime bin, in µs.
+function binStartUs (bin) { return 2 ** (bin / 4) }
+
+module.exports = { readProfile, decodeName, binStartUs, BINS }
