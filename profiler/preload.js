@@ -12,7 +12,9 @@
 //   - the inspector's sampling heap profiler, left running without the
 //     "include collected objects" flags, so that at exit its samples are the
 //     ArrayBuffer and typed-array allocations still alive, wherever they
-//     were made (new Uint8Array, new ArrayBuffer...). It samples V8 heap
+//     were made (new Uint8Array, new ArrayBuffer...), at the line where the
+//     allocating function starts (the profiler names functions, not
+//     statements). It samples V8 heap
 //     bytes, and a Buffer's bytes live outside that heap, so its figures
 //     rank stacks rather than measure them; a stack it resolves that the
 //     wrapper did not see is added with its sampled bytes as survived.
