@@ -1,26 +1,35 @@
 'use strict'
-// The request the example services serve, the same in each framework:
-// a page of rows rendered into a response body of 16–256 KB, eight scratch
-// buffers for parsing, and a small long-lived cache of rendered fragments.
+// The requests the example services serve, the same in each framework.
 // With SAMM=0 every buffer comes from Buffer.allocUnsafe, as in a service
-// without SAMM; otherwise from SAMM's sites.
+// without SAMM; otherwise from SAMM's sites, whose classes come from the
+// baked table (all 'heap', i.e. unchanged, until the service is profiled
+// and baked: npm run demo does both).
 //
-// Knobs (query string): rows (80–1500, default drawn from the request id),
-// id (request id, any integer).
+// Two shapes, chosen by the query string:
+//   shape=heavy (default): a page of rows encoded into a response body of
+//     16–256 KB (a binary row encoder: three numeric fields and a 64-byte
+//     fragment per row, 80 bytes), eight scratch buffers of 1–4.5 KB for
+//     parsing, and a small long-lived cache of the fragments (384 keys, all
+//     cached once warm);
+//   shape=small: many small buffers - `pieces` (default 150) pieces of
+//     64 B–4 KB, each filled and copied into the response body.
+// Other knobs: rows (200–3270; default drawn from id), id (any integer:
+// makes sizes vary from request to request).
 
 const samm = require('..')
 
 const enabled = process.env.SAMM !== '0'
-const ROW_BYTES = 172 // bytes of one rendered row, at most
+const ROW_BYTES = 80 // bytes of one encoded row
 const SCRATCH = 8
 const CACHE_ENTRIES = 512
 const CACHE_KEYS = 384 // distinct fragments: the cache holds them all once warm
 
-// Explicit classes until the service is profiled and baked.
 const sites = {
-  body: samm.site('render.body', { class: 'short' }),
-  scratch: samm.site('parse.scratch', { class: 'short' }),
-  cache: samm.site('cache.fragment', { class: 'long' })
+  body: samm.site('render.body'),
+  scratch: samm.site('parse.scratch'),
+  cache: samm.site('cache.fragment'),
+  piece: samm.site('small.piece'),
+  smallBody: samm.site('small.body')
 }
 
 const allocUnsafe = enabled
@@ -53,13 +62,35 @@ function parse (url) {
   const params = new URLSearchParams(q < 0 ? '' : url.slice(q + 1))
   const id = Number(params.get('id')) || 0
   let rows = Number(params.get('rows'))
-  if (!Number.isInteger(rows) || rows < 80 || rows > 1500) rows = 80 + ((id * 2654435761) >>> 0) % 1421
-  return { id, rows }
+  if (!Number.isInteger(rows) || rows < 200 || rows > 3270) rows = 200 + ((id * 2654435761) >>> 0) % 3071
+  let pieces = Number(params.get('pieces'))
+  if (!Number.isInteger(pieces) || pieces < 1 || pieces > 2000) pieces = 150
+  return { id, rows, pieces, shape: params.get('shape') === 'small' ? 'small' : 'heavy' }
 }
 
-// Renders the page for url; returns the body (a view of exactly its bytes).
+// Renders the response for url; returns the body (a view of exactly its bytes).
 function render (url) {
-  const { id, rows } = parse(url)
+  const request = parse(url)
+  return request.shape === 'small' ? renderSmall(request) : renderHeavy(request)
+}
+
+function renderSmall ({ id, pieces }) {
+  const parts = []
+  let total = 0
+  for (let i = 0; i < pieces; i++) {
+    const size = 64 + ((id + i) * 2654435761 >>> 0) % 4033
+    const piece = allocUnsafe(size, sites.piece)
+    piece.fill(97 + (i % 26))
+    parts.push(piece)
+    total += size
+  }
+  const body = allocUnsafe(total, sites.smallBody)
+  let n = 0
+  for (const piece of parts) n += piece.copy(body, n)
+  return body
+}
+
+function renderHeavy ({ id, rows }) {
   // Parse scratch: the kind of temporary buffers a decoder or validator uses.
   let checksum = 0
   for (let i = 0; i < SCRATCH; i++) {
@@ -67,15 +98,15 @@ function render (url) {
     tmp.fill(id + i)
     checksum = (checksum + tmp[tmp.length - 1]) & 0xffff
   }
-  const body = allocUnsafe(rows * ROW_BYTES + 64, sites.body)
-  let n = body.write('[', 0, 'latin1')
+  const body = allocUnsafe(rows * ROW_BYTES + 8, sites.body)
+  let n = body.writeUInt32LE(rows, 0)
+  n = body.writeUInt32LE(checksum, n)
   for (let r = 0; r < rows; r++) {
-    const key = (id + r * 31) % CACHE_KEYS
-    n += body.write(`${r ? ',' : ''}{"id":${id},"row":${r},"value":${(id * 7 + r) % 100000},`, n, 'latin1')
-    n += fragment(key).copy(body, n)
-    n += body.write(`,"sum":${checksum}}\n`, n, 'latin1')
+    n = body.writeUInt32LE(id >>> 0, n)
+    n = body.writeUInt32LE(r, n)
+    n = body.writeDoubleLE((id * 7 + r) % 100000, n)
+    n += fragment((id + r * 31) % CACHE_KEYS).copy(body, n)
   }
-  n += body.write(']', n, 'latin1')
   return body.subarray(0, n)
 }
 

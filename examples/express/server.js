@@ -7,7 +7,7 @@ const { render, enabled } = require('../workload')
 const app = express()
 if (enabled) app.use(samm.express())
 app.get('/', (req, res) => {
-  res.type('application/json')
+  res.type('application/octet-stream')
   res.end(render(req.url))
 })
 app.get('/stats', (req, res) => res.json(samm.stats()))

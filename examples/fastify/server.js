@@ -8,7 +8,7 @@ const app = Fastify()
 if (enabled) app.register(require('samm/fastify'))
 app.after(() => {
   app.get('/', (request, reply) => {
-    reply.type('application/json').send(render(request.url))
+    reply.type('application/octet-stream').send(render(request.url))
   })
   app.get('/stats', async () => samm.stats())
 })

@@ -9,7 +9,7 @@ function handler (req, res) {
     res.setHeader('content-type', 'application/json')
     return res.end(JSON.stringify(samm.stats()))
   }
-  res.setHeader('content-type', 'application/json')
+  res.setHeader('content-type', 'application/octet-stream')
   res.end(render(req.url))
 }
 

@@ -1,0 +1,243 @@
+'use strict'
+// End-to-end benchmark: the example services under each allocator
+// configuration, driven by autocannon on 127.0.0.1, same workload, same run.
+//
+//   node bench/run.js [--examples express,fastify,http] [--shapes heavy,small]
+//                     [--reps 3] [--duration 10] [--warmup 3] [--connections 64]
+//                     [--no-profile] [--record]
+//
+// Configurations: baseline (SAMM=0, glibc malloc), jemalloc and mimalloc
+// preloaded (SAMM=0; skipped with a note when not installed), and SAMM with
+// the table baked from a profile of that example under the same shapes.
+// Every run gets the same 1 GB budget: --max-old-space-size=512 for V8 and
+// (SAMM) maxBytes 384 MiB; whether the peak RSS stayed under 1 GiB is
+// recorded. Runs are interleaved (A B C D A B C D ...), the warm-up is not
+// measured, and the tables show medians and ratios to the baseline.
+// Output: a markdown table (appended to bench/RESULTS.md with --record),
+// bench/results-chart.html (latency percentiles, RSS over time) and the raw
+// numbers in bench/out/.
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const { spawn, spawnSync } = require('node:child_process')
+const autocannon = require('autocannon')
+const { renderChart } = require('./chart')
+
+const ROOT = path.join(__dirname, '..')
+const METRICS = path.join(__dirname, 'service-metrics.js')
+const SAMM_CLI = path.join(ROOT, 'bin', 'samm.js')
+const BUDGET = 1024 * 1024 * 1024
+const LIBS = {
+  jemalloc: ['/usr/lib/x86_64-linux-gnu/libjemalloc.so.2', 'libjemalloc2'],
+  mimalloc: ['/usr/lib/x86_64-linux-gnu/libmimalloc.so.2', 'libmimalloc2.0']
+}
+
+function parseOptions (argv) {
+  const o = { examples: ['express', 'fastify', 'http'], shapes: ['heavy', 'small'], reps: 3, duration: 10, warmup: 3, connections: 64, profile: true, record: false }
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]
+    const next = () => {
+      if (argv[i + 1] === undefined) throw new Error(`${a} needs a value`)
+      return argv[++i]
+    }
+    if (a === '--examples') o.examples = next().split(',')
+    else if (a === '--shapes') o.shapes = next().split(',')
+    else if (a === '--reps') o.reps = Number(next())
+    else if (a === '--duration') o.duration = Number(next())
+    else if (a === '--warmup') o.warmup = Number(next())
+    else if (a === '--connections') o.connections = Number(next())
+    else if (a === '--no-profile') o.profile = false
+    else if (a === '--record') o.record = true
+    else throw new Error(`unknown option ${a}`)
+  }
+  for (const e of o.examples) if (!['express', 'fastify', 'http'].includes(e)) throw new Error(`unknown example ${e}`)
+  for (const s of o.shapes) if (!['heavy', 'small'].includes(s)) throw new Error(`unknown shape ${s}`)
+  return o
+}
+
+function configurations () {
+  const configs = [{ name: 'baseline', env: { SAMM: '0' } }]
+  const missing = []
+  for (const [name, [lib, pkg]] of Object.entries(LIBS)) {
+    if (fs.existsSync(lib)) configs.push({ name, env: { SAMM: '0', LD_PRELOAD: lib } })
+    else missing.push(`${name} (apt-get install ${pkg})`)
+  }
+  configs.push({ name: 'samm', env: { SAMM: '1', SAMM_MAX_BYTES: '384m' } })
+  return { configs, missing }
+}
+
+const port = () => 3400 + (process.pid % 1000)
+
+async function waitUp (url, child) {
+  for (let i = 0; i < 150; i++) {
+    if (child.exitCode !== null) throw new Error(`the service exited with ${child.exitCode}`)
+    try { await fetch(url); return } catch { await new Promise((resolve) => setTimeout(resolve, 100)) }
+  }
+  throw new Error(`${url} did not come up`)
+}
+
+function readRss (pid) {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return m ? Number(m[1]) * 1024 : null
+  } catch { return null }
+}
+
+// autocannon options for one shape: every request a new id, so that body
+// sizes vary over the shape's whole range.
+function loadFor (shape, o, duration) {
+  let id = 0
+  return {
+    url: `http://127.0.0.1:${port()}`,
+    connections: o.connections,
+    duration,
+    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/?shape=${shape}&id=${id++}` }) }]
+  }
+}
+
+async function runOnce (example, shape, config, o) {
+  const metricsFile = path.join(os.tmpdir(), `samm-bench-${process.pid}.json`)
+  fs.rmSync(metricsFile, { force: true })
+  const env = {
+    ...process.env,
+    ...config.env,
+    PORT: String(port()),
+    BENCH_METRICS_OUT: metricsFile,
+    NODE_OPTIONS: `--max-old-space-size=512 --require ${METRICS}`
+  }
+  const child = spawn(process.execPath, [path.join(ROOT, 'examples', example, 'server.js')], { env, stdio: 'ignore' })
+  try {
+    await waitUp(`http://127.0.0.1:${port()}/?id=1`, child)
+    await autocannon(loadFor(shape, o, o.warmup))
+    child.kill('SIGUSR2')
+    const rss = []
+    const t0 = Date.now()
+    const sampler = setInterval(() => rss.push([(Date.now() - t0) / 1000, readRss(child.pid)]), 250)
+    const r = await autocannon(loadFor(shape, o, o.duration))
+    clearInterval(sampler)
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    child.kill('SIGTERM')
+    await exited
+    const m = JSON.parse(fs.readFileSync(metricsFile, 'utf8'))
+    return {
+      rps: r.requests.average,
+      p50: r.latency.p50,
+      p99: r.latency.p99,
+      p999: r.latency.p99_9,
+      errors: r.errors + r.non2xx,
+      peakRss: m.peakRss,
+      underBudget: m.peakRss < BUDGET,
+      gcCount: m.gcCount,
+      gcPauseMs: m.gcPauseMs,
+      loopP99: m.loopDelayP99Ms,
+      rss
+    }
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL')
+    fs.rmSync(metricsFile, { force: true })
+  }
+}
+
+function bake (example, o) {
+  const profile = path.join(__dirname, 'out', `${example}.profile`)
+  fs.rmSync(profile, { force: true })
+  for (const shape of o.shapes) {
+    const part = `${profile}.${shape}`
+    console.error(`# profiling the ${example} example (${shape})`)
+    const r = spawnSync(process.execPath, [SAMM_CLI, 'profile', '--out', part, '--duration', '8', '--connections', '16',
+      '--load', `http://127.0.0.1:${port()}/?shape=${shape}&id=7`, '--', process.execPath, path.join(ROOT, 'examples', example, 'server.js')],
+    { env: { ...process.env, PORT: String(port()) }, stdio: ['ignore', 'ignore', 'inherit'] })
+    if (r.status !== 0) throw new Error(`profiling ${example} failed`)
+    fs.appendFileSync(profile, fs.readFileSync(part))
+    fs.rmSync(part)
+  }
+  console.error(`# baking ${profile}`)
+  const b = spawnSync(process.execPath, [SAMM_CLI, 'bake', profile], { cwd: path.join(__dirname, 'out'), stdio: ['ignore', 'inherit', 'inherit'] })
+  if (b.status !== 0) throw new Error('bake failed')
+}
+
+function restoreDefaultTable () {
+  console.error('# rebuilding the addon with the default table')
+  const env = { ...process.env }
+  delete env.SAMM_PROFILE
+  spawnSync('npm', ['run', 'install'], { cwd: ROOT, env: { ...env, INIT_CWD: ROOT }, stdio: ['ignore', 'ignore', 'inherit'] })
+}
+
+function median (v) {
+  const s = v.filter((x) => x !== null && Number.isFinite(x)).sort((a, b) => a - b)
+  if (s.length === 0) return NaN
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+}
+
+function summarize (runs) {
+  const keys = ['rps', 'p50', 'p99', 'p999', 'peakRss', 'gcCount', 'gcPauseMs', 'loopP99', 'errors']
+  const out = {}
+  for (const k of keys) out[k] = median(runs.map((r) => r[k]))
+  out.underBudget = runs.every((r) => r.underBudget)
+  return out
+}
+
+function table (results, configs) {
+  const MiB = 1024 * 1024
+  const lines = ['| example | shape | configuration | req/s | p50 ms | p99 ms | p99.9 ms | peak RSS MiB | under 1 GiB | GC count | GC pause ms | loop p99 ms | errors | req/s × | p99 × | RSS × | GC pause × |',
+    '|---|---|---|---:|---:|---:|---:|---:|:---:|---:|---:|---:|---:|---:|---:|---:|---:|']
+  for (const [key, byConfig] of Object.entries(results)) {
+    const [example, shape] = key.split('/')
+    const base = byConfig.baseline
+    for (const c of configs) {
+      const s = byConfig[c.name]
+      if (!s) continue
+      const ratio = (a, b) => (b > 0 ? (a / b).toFixed(2) : 'n/a')
+      lines.push(`| ${example} | ${shape} | ${c.name} | ${s.rps.toFixed(0)} | ${s.p50.toFixed(1)} | ${s.p99.toFixed(1)} | ${s.p999.toFixed(1)} | ${(s.peakRss / MiB).toFixed(0)} | ${s.underBudget ? 'yes' : 'no'} | ${s.gcCount.toFixed(0)} | ${s.gcPauseMs.toFixed(0)} | ${s.loopP99.toFixed(1)} | ${s.errors.toFixed(0)} | ${ratio(s.rps, base.rps)} | ${ratio(s.p99, base.p99)} | ${ratio(s.peakRss, base.peakRss)} | ${ratio(s.gcPauseMs, base.gcPauseMs)} |`)
+    }
+  }
+  return lines.join('\n')
+}
+
+async function main () {
+  const o = parseOptions(process.argv.slice(2))
+  const { configs, missing } = configurations()
+  if (missing.length) console.error(`# not installed, skipped: ${missing.join(', ')}`)
+  fs.mkdirSync(path.join(__dirname, 'out'), { recursive: true })
+  const results = {}
+  const series = {}
+  const started = new Date()
+  const total = o.examples.length * o.shapes.length * o.reps * configs.length
+  let done = 0
+  try {
+    for (const example of o.examples) {
+      if (o.profile) bake(example, o)
+      for (const shape of o.shapes) {
+        const runs = Object.fromEntries(configs.map((c) => [c.name, []]))
+        for (let r = 0; r < o.reps; r++) {
+          for (const c of configs) {
+            const res = await runOnce(example, shape, c, o)
+            runs[c.name].push(res)
+            done++
+            console.error(`# [${done}/${total}] ${example} ${shape} ${c.name} rep ${r + 1}: ${res.rps.toFixed(0)} req/s, p99 ${res.p99} ms, peak RSS ${(res.peakRss / 1048576).toFixed(0)} MiB`)
+          }
+        }
+        const key = `${example}/${shape}`
+        results[key] = Object.fromEntries(Object.entries(runs).map(([name, list]) => [name, summarize(list)]))
+        series[key] = Object.fromEntries(Object.entries(runs).map(([name, list]) => [name, list[list.length - 1].rss]))
+      }
+    }
+  } finally {
+    if (o.profile) restoreDefaultTable()
+  }
+  const command = `node bench/run.js ${process.argv.slice(2).join(' ')}`.trim()
+  const cpu = (os.cpus()[0] || {}).model || 'unknown CPU'
+  const header = `Command: \`${command}\`. Machine: ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, Node ${process.version}. Date: ${started.toISOString().slice(0, 10)}. ${o.reps} interleaved repetitions of ${o.duration} s after ${o.warmup} s of warm-up, ${o.connections} connections; medians; ratios to the baseline of the same run.${missing.length ? ` Not installed: ${missing.join(', ')}.` : ''}`
+  const md = `${header}\n\n${table(results, configs)}\n`
+  console.log(md)
+  fs.writeFileSync(path.join(__dirname, 'out', 'results.json'), JSON.stringify({ command, started, results, series }, null, 1))
+  const chart = path.join(__dirname, 'results-chart.html')
+  fs.writeFileSync(chart, renderChart({ header, results, series, configs: configs.map((c) => c.name) }))
+  if (o.record) fs.appendFileSync(path.join(__dirname, 'RESULTS.md'), `\n## End to end (\`bench/run.js\`), ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC\n\n${md}\nChart: [results-chart.html](results-chart.html).\n`)
+  console.log(`chart: ${chart}`)
+}
+
+main().catch((err) => {
+  console.error(`bench: ${err.message}`)
+  process.exitCode = 1
+})
