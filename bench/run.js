@@ -138,15 +138,15 @@ async function runOnce (example, shape, config, o) {
   }
 }
 
-function bake (example, o) {
+function bake (example, o, portNumber = port()) {
   const profile = path.join(__dirname, 'out', `${example}.profile`)
   fs.rmSync(profile, { force: true })
   for (const shape of o.shapes) {
     const part = `${profile}.${shape}`
     console.error(`# profiling the ${example} example (${shape})`)
     const r = spawnSync(process.execPath, [SAMM_CLI, 'profile', '--out', part, '--duration', '8', '--connections', '16',
-      '--load', `http://127.0.0.1:${port()}/?shape=${shape}&id=7`, '--', process.execPath, path.join(ROOT, 'examples', example, 'server.js')],
-    { env: { ...process.env, PORT: String(port()) }, stdio: ['ignore', 'ignore', 'inherit'] })
+      '--load', `http://127.0.0.1:${portNumber}/?shape=${shape}&id=7`, '--', process.execPath, path.join(ROOT, 'examples', example, 'server.js')],
+    { env: { ...process.env, PORT: String(portNumber) }, stdio: ['ignore', 'ignore', 'inherit'] })
     if (r.status !== 0) throw new Error(`profiling ${example} failed`)
     fs.appendFileSync(profile, fs.readFileSync(part))
     fs.rmSync(part)
@@ -237,7 +237,11 @@ async function main () {
   console.log(`chart: ${chart}`)
 }
 
-main().catch((err) => {
-  console.error(`bench: ${err.message}`)
-  process.exitCode = 1
-})
+module.exports = { bake, restoreDefaultTable, readRss, waitUp, median }
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(`bench: ${err.message}`)
+    process.exitCode = 1
+  })
+}

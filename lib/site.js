@@ -66,8 +66,8 @@ class Site {
 const sites = new Map()
 
 function site (name, options) {
-  if (typeof name !== 'string' || name.length === 0 || name.length > 200) {
-    throw invalidArg('site name', 'a non-empty string of at most 200 characters', name)
+  if (typeof name !== 'string' || name.length === 0 || Buffer.byteLength(name, 'utf8') > 200) {
+    throw invalidArg('site name', 'a non-empty string of at most 200 bytes in UTF-8', name)
   }
   let explicit = null
   if (options !== undefined) {

@@ -52,17 +52,51 @@ int samm_heap_set_limit(samm_heap *heap, uint64_t max_bytes) {
 
 void samm_heap_config(const samm_heap *heap, samm_config *out) { *out = heap->cfg; }
 
+/* The usable bytes of a live medium/long block, guard included. */
+static size_t usable_raw(const samm_heap *heap, const samm__segment *seg, const void *ptr) {
+  if (seg == NULL) return 0;
+  if (seg->kind == SAMM__SEG_SLAB) return samm__slab_usable(seg, ptr);
+  if (seg->kind == SAMM__SEG_REGION || seg->kind == SAMM__SEG_REGION_LARGE)
+    return samm__region_usable(heap, seg, ptr);
+  return 0;
+}
+
+static const uint8_t guard_bytes[SAMM__GUARD] = {0x6B, 0x1D, 0xA5, 0x3C, 0x6B, 0x1D, 0xA5, 0x3C,
+                                                  0x6B, 0x1D, 0xA5, 0x3C, 0x6B, 0x1D, 0xA5, 0x3C};
+
 void *samm_alloc(samm_heap *heap, samm_class cls, size_t size) {
   if (SAMM__UNLIKELY(size > SAMM_MAX_ALLOC)) return samm__fail(heap, SAMM_EINVALID_SIZE);
   if (size == 0) size = 1;
-  if (cls == SAMM_MEDIUM && size <= SAMM__SLAB_MAX) return samm__slab_alloc(heap, size);
-  if (cls == SAMM_MEDIUM || cls == SAMM_LONG) return samm__region_alloc(heap, size);
-  return samm__fail(heap, SAMM_EINVALID_CLASS);
+  /* Debug builds of a heap keep a guard after every block, checked when it
+   * is released. */
+  if (SAMM__UNLIKELY(heap->cfg.debug)) size += SAMM__GUARD;
+  void *p;
+  if (cls == SAMM_MEDIUM && size <= SAMM__SLAB_MAX)
+    p = samm__slab_alloc(heap, size);
+  else if (cls == SAMM_MEDIUM || cls == SAMM_LONG)
+    p = samm__region_alloc(heap, size);
+  else
+    return samm__fail(heap, SAMM_EINVALID_CLASS);
+  if (SAMM__UNLIKELY(heap->cfg.debug) && p != NULL) {
+    size_t usable = usable_raw(heap, samm__segmap_find(&heap->map, p), p);
+    memcpy((uint8_t *)p + usable - SAMM__GUARD, guard_bytes, SAMM__GUARD);
+  }
+  return p;
+}
+
+/* Debug: the guard after a live block is intact. */
+static bool guard_intact(const samm_heap *heap, const samm__segment *seg, const void *ptr) {
+  size_t usable = usable_raw(heap, seg, ptr);
+  return usable == 0 || memcmp((const uint8_t *)ptr + usable - SAMM__GUARD, guard_bytes, SAMM__GUARD) == 0;
 }
 
 int samm_free(samm_heap *heap, void *ptr) {
   samm__segment *seg = samm__segmap_find(&heap->map, ptr);
   int err = SAMM_EBAD_POINTER;
+  if (SAMM__UNLIKELY(heap->cfg.debug) && !guard_intact(heap, seg, ptr)) {
+    heap->counters.invalid_frees++;
+    return heap->last_error = SAMM_ECORRUPT;
+  }
   if (seg != NULL) {
     switch (seg->kind) {
       case SAMM__SEG_SLAB:
@@ -88,12 +122,8 @@ int samm_free(samm_heap *heap, void *ptr) {
 }
 
 size_t samm_usable_size(const samm_heap *heap, const void *ptr) {
-  const samm__segment *seg = samm__segmap_find(&heap->map, ptr);
-  if (seg == NULL) return 0;
-  if (seg->kind == SAMM__SEG_SLAB) return samm__slab_usable(seg, ptr);
-  if (seg->kind == SAMM__SEG_REGION || seg->kind == SAMM__SEG_REGION_LARGE)
-    return samm__region_usable(heap, seg, ptr);
-  return 0;
+  size_t usable = usable_raw(heap, samm__segmap_find(&heap->map, ptr), ptr);
+  return usable && heap->cfg.debug ? usable - SAMM__GUARD : usable;
 }
 
 int samm_owner(const samm_heap *heap, const void *ptr) {

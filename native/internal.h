@@ -22,6 +22,7 @@
 #define SAMM__GRANULE ((size_t)1 << SAMM__GRANULE_SHIFT) /* 64 KiB */
 
 #define SAMM__DEBUG_FREED_BYTE 0xDF /* released memory, SAMM_DEBUG >= 1 */
+#define SAMM__GUARD 16u              /* bytes of guard after each block, SAMM_DEBUG >= 1 */
 
 #define SAMM__LIKELY(x) __builtin_expect(!!(x), 1)
 #define SAMM__UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -209,6 +210,14 @@ void samm__pool_trim(samm_heap *heap, size_t keep);
 
 static inline void samm__poison(const samm_heap *heap, void *p, size_t n) {
   if (SAMM__UNLIKELY(heap->cfg.debug)) memset(p, SAMM__DEBUG_FREED_BYTE, n);
+}
+
+/* Debug: n bytes at p still hold the poison written when they were freed. */
+static inline bool samm__poison_intact(const void *p, size_t n) {
+  const uint8_t *b = p;
+  for (size_t i = 0; i < n; i++)
+    if (b[i] != SAMM__DEBUG_FREED_BYTE) return false;
+  return true;
 }
 
 /* ---- bump.c ------------------------------------------------------------- */

@@ -56,6 +56,29 @@ static inline uint32_t slot_index(const samm__slab_span *sp, size_t off) {
   return (uint32_t)((off * sp->recip) >> 32);
 }
 
+/* Debug: slot p was written after it was freed. It is taken out of use for
+ * good (counted live, so the accounts stay exact), and the span's free list,
+ * whose link may be the damage, is rebuilt from the live bitmap. */
+static void quarantine(samm_heap *heap, samm__segment *seg, uint8_t *p) {
+  samm__slab_span *sp = &seg->u.slab;
+  uint32_t q = slot_index(sp, (size_t)(p - seg->base));
+  sp->live[q / 64] |= UINT64_C(1) << (q % 64);
+  sp->used++;
+  samm__arena_in_use(&heap->slab, sp->slot_size);
+  sp->free_list = NULL;
+  for (uint32_t i = sp->fresh; i-- > 0;) {
+    if (sp->live[i / 64] & (UINT64_C(1) << (i % 64))) continue;
+    void **slot = (void **)(seg->base + (size_t)i * sp->slot_size);
+    *slot = sp->free_list;
+    sp->free_list = slot;
+  }
+  if (sp->used == sp->capacity) {
+    samm__seg_list_remove(&heap->slab_partial[sp->size_class], seg);
+    samm__seg_list_push(&heap->slab_full[sp->size_class], seg);
+    sp->full = true;
+  }
+}
+
 void *samm__slab_alloc(samm_heap *heap, size_t size) {
   unsigned c = class_of(size);
   samm__segment *seg = heap->slab_partial[c].head;
@@ -68,6 +91,12 @@ void *samm__slab_alloc(samm_heap *heap, size_t size) {
   uint32_t idx;
   if (sp->free_list != NULL) {
     p = sp->free_list;
+    /* Debug: a write into the slot after it was freed broke its poison. */
+    if (SAMM__UNLIKELY(heap->cfg.debug) &&
+        !samm__poison_intact(p + sizeof(void *), sp->slot_size - sizeof(void *))) {
+      quarantine(heap, seg, p);
+      return samm__fail(heap, SAMM_ECORRUPT);
+    }
     sp->free_list = *(void **)p;
     idx = slot_index(sp, (size_t)(p - seg->base));
   } else {

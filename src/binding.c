@@ -379,10 +379,11 @@ static napi_value configure(napi_env env, napi_callback_info info) {
     } else if (i == SAMM_OPT_idle_trim_ms) {
       if (start_timer(env, inst, v) != 0) return throw_samm(env, SAMM_ENOMEM);
     } else {
-      /* Structural options need a fresh heap: only while nothing is live. */
+      /* Structural options need a fresh heap: only while nothing is live
+       * (records of freed blocks awaiting their finaliser never touch it). */
       samm_stats s;
       samm_stats_get(inst->heap, &s);
-      if (s.scopes_open || s.slab.in_use || s.region.in_use || inst->live_blocks)
+      if (s.scopes_open || s.slab.in_use || s.region.in_use)
         return throw_samm(env, SAMM_EINVALID_ARG);
       samm_heap *fresh = samm_heap_create(&cfg);
       if (fresh == NULL) return throw_samm(env, SAMM_EINVALID_ARG);

@@ -22,6 +22,9 @@ const cases = [
   ['site: empty name', () => samm.site(''), 'ERR_SAMM_INVALID_ARG', TypeError],
   ['site: name not a string', () => samm.site(42), 'ERR_SAMM_INVALID_ARG', TypeError],
   ['site: name too long', () => samm.site('x'.repeat(201)), 'ERR_SAMM_INVALID_ARG', TypeError],
+  ['site: name over 200 bytes in UTF-8', () => samm.site('é'.repeat(101)), 'ERR_SAMM_INVALID_ARG', TypeError],
+  ['http: handler not a function', () => samm.http('handler'), 'ERR_SAMM_INVALID_ARG', TypeError],
+  ['express: options not an object', () => samm.express(7), 'ERR_SAMM_INVALID_ARG', TypeError],
   ['site: unknown class', () => samm.site('a', { class: 'tiny' }), 'ERR_SAMM_INVALID_CLASS', TypeError],
   ['site: options not an object', () => samm.site('a', 'short'), 'ERR_SAMM_INVALID_ARG', TypeError],
   ['free: not a Buffer', () => samm.free({}), 'ERR_SAMM_INVALID_ARG', TypeError],
@@ -79,4 +82,21 @@ test('after every refusal the API still works', () => {
   const m = samm.alloc(16, medium)
   assert.equal(samm.free(m), true)
   assert.equal(samm.config().maxBytes, 1024 * 1024 * 1024)
+})
+
+test('structural options cannot change while SAMM memory is live', () => {
+  const m = samm.alloc(100, medium)
+  assert.throws(() => samm.configure({ chunkSize: 512 * 1024 }), (err) => err instanceof RangeError && err.code === 'ERR_SAMM_INVALID_ARG')
+  samm.free(m)
+  assert.equal(samm.configure({ chunkSize: 512 * 1024 }).chunkSize, 512 * 1024)
+  assert.equal(samm.configure({ chunkSize: 256 * 1024 }).chunkSize, 256 * 1024)
+})
+
+test('a bad SAMM_* environment variable is named in a warning and ignored', () => {
+  const { spawnSync } = require('node:child_process')
+  const r = spawnSync(process.execPath, ['-e', `console.log(require(${JSON.stringify(require('node:path').join(__dirname, '..', '..'))}).config().chunkSize)`],
+    { env: { ...process.env, SAMM_CHUNK_SIZE: 'lots' }, encoding: 'utf8' })
+  assert.equal(r.status, 0)
+  assert.equal(r.stdout.trim(), String(256 * 1024))
+  assert.match(r.stderr, /SAMM_CHUNK_SIZE is not a valid value and was ignored/)
 })
