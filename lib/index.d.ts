@@ -32,6 +32,8 @@ export declare class Scope {
   allocUnsafe(size: number): Buffer
   /** Keeps the scope open until `promise` settles; returns `promise`. */
   waitFor<T>(promise: PromiseLike<T> | T): PromiseLike<T> | T
+  /** Keeps the scope open until the returned function is called (once). */
+  hold(): () => void
   /** Releases the scope's memory (detaching every view), now or once waited-for work settles. */
   close(): void
 }
