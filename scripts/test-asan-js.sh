@@ -20,4 +20,4 @@ asan=$(gcc -print-file-name=libasan.so)
 ubsan=$(gcc -print-file-name=libubsan.so)
 echo "# node:test suites against the ASan/UBSan addon ($asan)"
 LD_PRELOAD="$asan $ubsan" ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1 \
-  SAMM_TEST_REQUESTS=${SAMM_TEST_REQUESTS:-10000} node --test test/js/
+  SAMM_SANITIZED=1 SAMM_TEST_REQUESTS=${SAMM_TEST_REQUESTS:-10000} node --test test/js/
