@@ -4,7 +4,7 @@
 //
 //   node bench/run.js [--examples express,fastify,http] [--shapes heavy,small]
 //                     [--reps 3] [--duration 10] [--warmup 3] [--connections 64]
-//                     [--no-profile] [--record]
+//                     [--no-profile] [--no-pin] [--record]
 //
 // Configurations: baseline (SAMM=0, glibc malloc), jemalloc and mimalloc
 // preloaded (SAMM=0; skipped with a note when not installed), and SAMM with
@@ -13,6 +13,9 @@
 // (SAMM) maxBytes 384 MiB; whether the peak RSS stayed under 1 GiB is
 // recorded. Runs are interleaved (A B C D A B C D ...), the warm-up is not
 // measured, and the tables show medians and ratios to the baseline.
+// With two or more cores the service is pinned to CPU 0 and this process
+// (autocannon) to the others (taskset), so that the load generator does not
+// take the service's CPU; --no-pin lets the scheduler place both.
 // Output: a markdown table (appended to bench/RESULTS.md with --record),
 // bench/results-chart.html (latency percentiles, RSS over time) and the raw
 // numbers in bench/out/.
@@ -33,7 +36,7 @@ const LIBS = {
 }
 
 function parseOptions (argv) {
-  const o = { examples: ['express', 'fastify', 'http'], shapes: ['heavy', 'small'], reps: 3, duration: 10, warmup: 3, connections: 64, profile: true, record: false }
+  const o = { examples: ['express', 'fastify', 'http'], shapes: ['heavy', 'small'], reps: 3, duration: 10, warmup: 3, connections: 64, profile: true, record: false, pin: os.cpus().length >= 2 }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     const next = () => {
@@ -47,6 +50,7 @@ function parseOptions (argv) {
     else if (a === '--warmup') o.warmup = Number(next())
     else if (a === '--connections') o.connections = Number(next())
     else if (a === '--no-profile') o.profile = false
+    else if (a === '--no-pin') o.pin = false
     else if (a === '--record') o.record = true
     else throw new Error(`unknown option ${a}`)
   }
@@ -105,7 +109,8 @@ async function runOnce (example, shape, config, o) {
     BENCH_METRICS_OUT: metricsFile,
     NODE_OPTIONS: `--max-old-space-size=512 --require ${METRICS}`
   }
-  const child = spawn(process.execPath, [path.join(ROOT, 'examples', example, 'server.js')], { env, stdio: 'ignore' })
+  const server = [process.execPath, path.join(ROOT, 'examples', example, 'server.js')]
+  const child = o.pin ? spawn('taskset', ['-c', '0', ...server], { env, stdio: 'ignore' }) : spawn(server[0], server.slice(1), { env, stdio: 'ignore' })
   try {
     await waitUp(`http://127.0.0.1:${port()}/?id=1`, child)
     await autocannon(loadFor(shape, o, o.warmup))
@@ -196,6 +201,10 @@ function table (results, configs) {
 
 async function main () {
   const o = parseOptions(process.argv.slice(2))
+  if (o.pin) {
+    const others = `1-${os.cpus().length - 1}`
+    if (spawnSync('taskset', ['-p', '-c', others, String(process.pid)], { stdio: 'ignore' }).status !== 0) o.pin = false
+  }
   const { configs, missing } = configurations()
   if (missing.length) console.error(`# not installed, skipped: ${missing.join(', ')}`)
   fs.mkdirSync(path.join(__dirname, 'out'), { recursive: true })
@@ -227,7 +236,7 @@ async function main () {
   }
   const command = `node bench/run.js ${process.argv.slice(2).join(' ')}`.trim()
   const cpu = (os.cpus()[0] || {}).model || 'unknown CPU'
-  const header = `Command: \`${command}\`. Machine: ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, Node ${process.version}. Date: ${started.toISOString().slice(0, 10)}. ${o.reps} interleaved repetitions of ${o.duration} s after ${o.warmup} s of warm-up, ${o.connections} connections; medians; ratios to the baseline of the same run.${missing.length ? ` Not installed: ${missing.join(', ')}.` : ''}`
+  const header = `Command: \`${command}\`. Machine: ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, Node ${process.version}. Date: ${started.toISOString().slice(0, 10)}. ${o.reps} interleaved repetitions of ${o.duration} s after ${o.warmup} s of warm-up, ${o.connections} connections; ${o.pin ? 'service pinned to CPU 0, load generator to the rest' : 'service and load generator unpinned'}; medians; ratios to the baseline of the same run.${missing.length ? ` Not installed: ${missing.join(', ')}.` : ''}`
   const md = `${header}\n\n${table(results, configs)}\n`
   console.log(md)
   fs.writeFileSync(path.join(__dirname, 'out', 'results.json'), JSON.stringify({ command, started, results, series }, null, 1))
