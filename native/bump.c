@@ -1,7 +1,8 @@
 /* bump.c: request scopes. A scope owns a list of request chunks and bumps
  * a cursor through the newest one; an allocation larger than a chunk gets a
  * segment of its own. Closing a scope hands its chunks back to the heap's
- * pool (no system call) and unmaps its large blocks, in O(chunks).
+ * pool and its large blocks to the heap's large-block cache (no system call
+ * while the cache has room), in O(chunks).
  *
  * Scope structs are recycled through the heap's free list; a closed scope
  * keeps open == false until it is reopened, which is how a use after close
@@ -37,8 +38,7 @@ static uint8_t *scope_grow(samm_scope *s, size_t size) {
   if (size > heap->cfg.chunk_size) {
     size_t bytes = samm__align_up(size, SAMM__GRANULE);
     if (bytes < size) return samm__fail(heap, SAMM_EINVALID_SIZE);
-    samm__segment *seg =
-        samm__segment_new(heap, SAMM__SEG_BUMP_LARGE, &heap->bump, bytes, bytes);
+    samm__segment *seg = samm__large_get(heap, bytes);
     if (seg == NULL) return NULL;
     seg->u.large_size = size;
     samm__seg_list_push(&s->chunks, seg);
@@ -106,7 +106,7 @@ static void scope_release(samm_scope *s) {
     heap->bump.in_use -= seg->size;
     if (seg->kind == SAMM__SEG_BUMP_LARGE) {
       samm__poison(heap, seg->base, seg->u.large_size);
-      samm__segment_release(heap, seg);
+      samm__large_put(heap, seg);
     } else {
       samm__poison(heap, seg->base, seg->size);
       samm__seg_list_push(&heap->pool, seg);
@@ -153,6 +153,7 @@ void samm__bump_destroy(samm_heap *heap) {
     free(s);
   }
   samm__pool_trim(heap, 0);
+  samm__large_trim(heap, 0);
 }
 
 void samm__bump_stats(const samm_heap *heap, samm_arena_stats *out) {
@@ -191,6 +192,15 @@ int samm__bump_check(const samm_heap *heap) {
     reserved += seg->size;
     committed += seg->committed;
   }
+  uint64_t cached = 0;
+  for (const samm__segment *seg = heap->large_pool.head; seg != NULL; seg = seg->next) {
+    if (seg->kind != SAMM__SEG_BUMP_LARGE || seg->arena != &heap->bump) return SAMM_ECORRUPT;
+    reserved += seg->size;
+    committed += seg->committed;
+    cached += seg->size;
+  }
+  if (cached != heap->large_pool_bytes || cached > samm__large_cache_max(heap))
+    return SAMM_ECORRUPT;
   if (reserved != heap->bump.reserved || committed != heap->bump.committed ||
       in_use != heap->bump.in_use)
     return SAMM_ECORRUPT;

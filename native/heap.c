@@ -147,6 +147,7 @@ void samm_collect(samm_heap *heap) {
   samm__slab_collect(heap);
   samm__region_collect(heap);
   samm__pool_trim(heap, (size_t)heap->cfg.pool_chunks);
+  samm__large_trim(heap, heap->cfg.pool_chunks * heap->cfg.chunk_size);
 }
 
 void samm_stats_get(const samm_heap *heap, samm_stats *out) {
@@ -160,6 +161,7 @@ void samm_stats_get(const samm_heap *heap, samm_stats *out) {
   out->max_bytes = heap->cfg.max_bytes;
   out->scopes_open = out->scopes_opened - out->scopes_closed;
   out->pool_chunks = heap->pool.count;
+  out->pool_large_bytes = heap->large_pool_bytes;
 }
 
 int samm_heap_check(const samm_heap *heap) {

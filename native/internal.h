@@ -173,6 +173,8 @@ struct samm_heap {
   samm_stats counters;             /* heap-wide counters only */
 
   samm__seg_list pool;             /* free request chunks */
+  samm__seg_list large_pool;       /* free large scope blocks, newest first */
+  uint64_t large_pool_bytes;       /* their total size */
   samm_scope *open_scopes;
   samm_scope *free_scopes;
 
@@ -207,6 +209,20 @@ samm__segment *samm__chunk_get(samm_heap *heap, samm_arena_stats *arena);
 void samm__chunk_put(samm_heap *heap, samm__segment *seg);
 /* Releases pooled chunks beyond keep. */
 void samm__pool_trim(samm_heap *heap, size_t keep);
+/* A block of at least size bytes (a multiple of the granule) for one scope
+ * allocation larger than a chunk: a cached one that fits, or a new one.
+ * NULL with last_error set. */
+samm__segment *samm__large_get(samm_heap *heap, size_t size);
+/* Back to the cache (no system call) while it holds less than
+ * samm__large_cache_max bytes; released otherwise. */
+void samm__large_put(samm_heap *heap, samm__segment *seg);
+/* Releases cached large blocks, oldest first, until at most keep bytes stay. */
+void samm__large_trim(samm_heap *heap, uint64_t keep);
+/* What the large-block cache may hold while busy: four times what the chunk
+ * pool keeps across an idle trim (pool_chunks x chunk_size). */
+static inline uint64_t samm__large_cache_max(const samm_heap *heap) {
+  return 4 * heap->cfg.pool_chunks * heap->cfg.chunk_size;
+}
 
 static inline void samm__poison(const samm_heap *heap, void *p, size_t n) {
   if (SAMM__UNLIKELY(heap->cfg.debug)) memset(p, SAMM__DEBUG_FREED_BYTE, n);

@@ -1,6 +1,8 @@
 /* segment.c: the heap's page source. Maps and releases segments, keeps the
  * byte accounting exact (reserved, committed, per arena and heap-wide),
- * enforces the budget, and keeps the pool of free request chunks.
+ * enforces the budget, and keeps the pool of free request chunks and the
+ * cache of free large scope blocks (a scope allocation larger than a chunk:
+ * mapping a fresh one per request would fault in every page of it again).
  *
  * Budget rule: `committed` is what may be resident - bytes mapped minus
  * bytes returned with decommit - and may never exceed max_bytes. A charge
@@ -48,6 +50,7 @@ static bool budget_allows(const samm_heap *heap, uint64_t bytes) {
 /* Makes room for bytes by trimming caches; true if it now fits. */
 static bool make_room(samm_heap *heap, uint64_t bytes) {
   samm__pool_trim(heap, 0);
+  samm__large_trim(heap, 0);
   if (budget_allows(heap, bytes)) return true;
   samm__region_collect(heap);
   return budget_allows(heap, bytes);
@@ -141,4 +144,39 @@ void samm__chunk_put(samm_heap *heap, samm__segment *seg) {
 void samm__pool_trim(samm_heap *heap, size_t keep) {
   while (heap->pool.count > keep)
     samm__segment_release(heap, samm__seg_list_pop(&heap->pool));
+}
+
+samm__segment *samm__large_get(samm_heap *heap, size_t size) {
+  /* Best fit among the cached blocks, but never one more than twice the
+   * size: a big block stays for a big request. */
+  samm__segment *best = NULL;
+  for (samm__segment *seg = heap->large_pool.head; seg != NULL; seg = seg->next)
+    if (seg->size >= size && seg->size / 2 <= size &&
+        (best == NULL || seg->size < best->size))
+      best = seg;
+  if (best != NULL) {
+    samm__seg_list_remove(&heap->large_pool, best);
+    heap->large_pool_bytes -= best->size;
+    return best;
+  }
+  return samm__segment_new(heap, SAMM__SEG_BUMP_LARGE, &heap->bump, size, size);
+}
+
+void samm__large_put(samm_heap *heap, samm__segment *seg) {
+  if (heap->large_pool_bytes + seg->size > samm__large_cache_max(heap)) {
+    samm__segment_release(heap, seg);
+    return;
+  }
+  samm__seg_list_push(&heap->large_pool, seg);
+  heap->large_pool_bytes += seg->size;
+}
+
+void samm__large_trim(samm_heap *heap, uint64_t keep) {
+  while (heap->large_pool_bytes > keep) {
+    samm__segment *oldest = heap->large_pool.head;
+    while (oldest->next != NULL) oldest = oldest->next;
+    samm__seg_list_remove(&heap->large_pool, oldest);
+    heap->large_pool_bytes -= oldest->size;
+    samm__segment_release(heap, oldest);
+  }
 }

@@ -153,7 +153,8 @@ int samm_config_from_env(samm_config *cfg, const char **bad_env);
   X(os_refusals, "allocations refused because the OS would not map memory")    \
   X(invalid_frees, "frees refused: bad pointer, double free or wrong arena")   \
   X(collects, "samm_collect calls")                                            \
-  X(pool_chunks, "request chunks cached for reuse")
+  X(pool_chunks, "request chunks cached for reuse")                          \
+  X(pool_large_bytes, "bytes of large scope blocks cached for reuse")
 
 typedef struct samm_arena_stats {
 #define SAMM__STAT_FIELD(field, desc) uint64_t field;
