@@ -90,6 +90,8 @@ export interface Stats {
   invalid_frees: number
   collects: number
   pool_chunks: number
+  /** Bytes of scope allocations larger than a chunk, kept for reuse. */
+  pool_large_bytes: number
   /** Short-class allocations made outside any scope (served by the V8 heap). */
   outsideScope: number
   /** Allocations served by the V8 heap because external buffers are forbidden. */
