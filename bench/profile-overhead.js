@@ -10,7 +10,7 @@ const path = require('node:path')
 const os = require('node:os')
 const fs = require('node:fs')
 const { spawn } = require('node:child_process')
-const autocannon = require('autocannon')
+const autocannon = require('./autocannon')
 
 const ROOT = path.join(__dirname, '..')
 const SERVER = path.join(ROOT, 'examples', 'express', 'server.js')

@@ -18,12 +18,14 @@
 // take the service's CPU; --no-pin lets the scheduler place both.
 // Output: a markdown table (appended to bench/RESULTS.md with --record),
 // bench/results-chart.html (latency percentiles, RSS over time) and the raw
-// numbers in bench/out/.
+// numbers in bench/out/. Service CPU % (100 = one core) says whether the
+// service was the bottleneck; CPU µs/req is its cost per request whatever
+// the load generator managed.
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { spawn, spawnSync } = require('node:child_process')
-const autocannon = require('autocannon')
+const autocannon = require('./autocannon')
 const { renderChart } = require('./chart')
 
 const ROOT = path.join(__dirname, '..')
@@ -135,6 +137,10 @@ async function runOnce (example, shape, config, o) {
       gcCount: m.gcCount,
       gcPauseMs: m.gcPauseMs,
       loopP99: m.loopDelayP99Ms,
+      // Service CPU (all threads) over the measured window: how busy it was
+      // (100 % = one core) and what one request cost it.
+      cpuPct: m.cpuUs !== null ? 100 * m.cpuUs / m.wallUs : null,
+      cpuUsPerReq: m.cpuUs !== null && r.requests.total > 0 ? m.cpuUs / r.requests.total : null,
       rss
     }
   } finally {
@@ -175,7 +181,7 @@ function median (v) {
 }
 
 function summarize (runs) {
-  const keys = ['rps', 'p50', 'p99', 'p999', 'peakRss', 'gcCount', 'gcPauseMs', 'loopP99', 'errors']
+  const keys = ['rps', 'p50', 'p99', 'p999', 'peakRss', 'gcCount', 'gcPauseMs', 'loopP99', 'cpuPct', 'cpuUsPerReq', 'errors']
   const out = {}
   for (const k of keys) out[k] = median(runs.map((r) => r[k]))
   out.underBudget = runs.every((r) => r.underBudget)
@@ -184,8 +190,8 @@ function summarize (runs) {
 
 function table (results, configs) {
   const MiB = 1024 * 1024
-  const lines = ['| example | shape | configuration | req/s | p50 ms | p99 ms | p99.9 ms | peak RSS MiB | under 1 GiB | GC count | GC pause ms | loop p99 ms | errors | req/s × | p99 × | RSS × | GC pause × |',
-    '|---|---|---|---:|---:|---:|---:|---:|:---:|---:|---:|---:|---:|---:|---:|---:|---:|']
+  const lines = ['| example | shape | configuration | req/s | p50 ms | p99 ms | p99.9 ms | peak RSS MiB | under 1 GiB | GC count | GC pause ms | loop p99 ms | service CPU % | CPU µs/req | errors | req/s × | p99 × | RSS × | GC pause × | CPU/req × |',
+    '|---|---|---|---:|---:|---:|---:|---:|:---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|']
   for (const [key, byConfig] of Object.entries(results)) {
     const [example, shape] = key.split('/')
     const base = byConfig.baseline
@@ -193,7 +199,7 @@ function table (results, configs) {
       const s = byConfig[c.name]
       if (!s) continue
       const ratio = (a, b) => (b > 0 ? (a / b).toFixed(2) : 'n/a')
-      lines.push(`| ${example} | ${shape} | ${c.name} | ${s.rps.toFixed(0)} | ${s.p50.toFixed(1)} | ${s.p99.toFixed(1)} | ${s.p999.toFixed(1)} | ${(s.peakRss / MiB).toFixed(0)} | ${s.underBudget ? 'yes' : 'no'} | ${s.gcCount.toFixed(0)} | ${s.gcPauseMs.toFixed(0)} | ${s.loopP99.toFixed(1)} | ${s.errors.toFixed(0)} | ${ratio(s.rps, base.rps)} | ${ratio(s.p99, base.p99)} | ${ratio(s.peakRss, base.peakRss)} | ${ratio(s.gcPauseMs, base.gcPauseMs)} |`)
+      lines.push(`| ${example} | ${shape} | ${c.name} | ${s.rps.toFixed(0)} | ${s.p50.toFixed(1)} | ${s.p99.toFixed(1)} | ${s.p999.toFixed(1)} | ${(s.peakRss / MiB).toFixed(0)} | ${s.underBudget ? 'yes' : 'no'} | ${s.gcCount.toFixed(0)} | ${s.gcPauseMs.toFixed(0)} | ${s.loopP99.toFixed(1)} | ${s.cpuPct.toFixed(0)} | ${s.cpuUsPerReq.toFixed(0)} | ${s.errors.toFixed(0)} | ${ratio(s.rps, base.rps)} | ${ratio(s.p99, base.p99)} | ${ratio(s.peakRss, base.peakRss)} | ${ratio(s.gcPauseMs, base.gcPauseMs)} | ${ratio(s.cpuUsPerReq, base.cpuUsPerReq)} |`)
     }
   }
   return lines.join('\n')
@@ -236,7 +242,7 @@ async function main () {
   }
   const command = `node bench/run.js ${process.argv.slice(2).join(' ')}`.trim()
   const cpu = (os.cpus()[0] || {}).model || 'unknown CPU'
-  const header = `Command: \`${command}\`. Machine: ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, Node ${process.version}. Date: ${started.toISOString().slice(0, 10)}. ${o.reps} interleaved repetitions of ${o.duration} s after ${o.warmup} s of warm-up, ${o.connections} connections; ${o.pin ? 'service pinned to CPU 0, load generator to the rest' : 'service and load generator unpinned'}; medians; ratios to the baseline of the same run.${missing.length ? ` Not installed: ${missing.join(', ')}.` : ''}`
+  const header = `Command: \`${command}\`. Machine: ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, Node ${process.version}. Date: ${started.toISOString().slice(0, 10)}. ${o.reps} interleaved repetitions of ${o.duration} s after ${o.warmup} s of warm-up, ${o.connections} connections; ${o.pin ? 'service pinned to CPU 0, load generator to the rest' : 'service and load generator unpinned'}; medians; ratios to the baseline of the same run; ${autocannon.bodyKept ? 'autocannon kept response bodies as strings (its internals changed), so the load generator may be the bottleneck' : 'autocannon counting response bytes without keeping bodies (bench/autocannon.js)'}.${missing.length ? ` Not installed: ${missing.join(', ')}.` : ''}`
   const md = `${header}\n\n${table(results, configs)}\n`
   console.log(md)
   fs.writeFileSync(path.join(__dirname, 'out', 'results.json'), JSON.stringify({ command, started, results, series }, null, 1))

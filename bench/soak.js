@@ -9,7 +9,7 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { spawn } = require('node:child_process')
-const autocannon = require('autocannon')
+const autocannon = require('./autocannon')
 const { bake, restoreDefaultTable, readRss, waitUp } = require('./run')
 
 const ROOT = path.join(__dirname, '..')
