@@ -42,7 +42,7 @@ static uint8_t *scope_grow(samm_scope *s, size_t size) {
     if (seg == NULL) return NULL;
     seg->u.large_size = size;
     samm__seg_list_push(&s->chunks, seg);
-    samm__arena_in_use(&heap->bump, (int64_t)bytes);
+    samm__arena_in_use(&heap->bump, (int64_t)seg->size); /* may exceed bytes */
     s->retired += size;
     return seg->base;
   }

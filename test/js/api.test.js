@@ -133,6 +133,25 @@ test('allocations larger than a chunk work and are released with the scope', () 
   assert.equal(samm.stats().bump.in_use, 0)
 })
 
+test('a closed scope\'s large block serves later scopes: stale views stay empty, alloc stays zero-filled', () => {
+  const size = 600 * 1024 // larger than a chunk: a block of its own
+  let first
+  samm.run(() => { first = samm.allocUnsafe(size, short).fill(0xab) })
+  assert.equal(first.length, 0)
+  const cached = samm.stats().pool_large_bytes
+  assert.ok(cached >= size, 'kept for reuse, not unmapped')
+  samm.run(() => {
+    const again = samm.alloc(size - 1000, short)
+    assert.ok(samm.stats().pool_large_bytes <= cached - size, 'the cached block was taken')
+    assert.ok(again.every((x) => x === 0), 'zero-filled over the old bytes')
+    again.fill(0xcd)
+    assert.equal(first.length, 0)
+  })
+  samm.collect()
+  const { chunkSize, poolChunks } = samm.config()
+  assert.ok(samm.stats().pool_large_bytes <= chunkSize * poolChunks, 'an idle trim keeps what the chunk pool keeps')
+})
+
 test('medium and long buffers live until free() and read as length 0 after', () => {
   for (const site of [medium, long]) {
     const b = samm.alloc(5000, site)

@@ -139,10 +139,13 @@ static void large_blocks_are_reused_from_the_cache(void **state) {
   int maps = f.maps;
   /* A somewhat smaller request fits the cached block: no system call. */
   s = samm_scope_open(h);
-  assert_ptr_equal(samm_scope_alloc(s, big - 40000), p);
+  assert_ptr_equal(samm_scope_alloc(s, big - 100000), p); /* rounds to 960 KiB */
   assert_int_equal(f.maps, maps);
   assert_int_equal(stats_of(h).pool_large_bytes, 0);
+  assert_int_equal(stats_of(h).bump.in_use, big); /* the whole block is held */
+  assert_heap_valid(h);
   samm_scope_close(s);
+  assert_int_equal(stats_of(h).bump.in_use, 0);
   /* A request less than half its size does not take it. */
   s = samm_scope_open(h);
   uint8_t *q = samm_scope_alloc(s, 300 << 10);
