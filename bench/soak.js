@@ -1,6 +1,8 @@
 'use strict'
 // Soak: the Express example with SAMM (table baked from its profile) under
-// steady load for MINUTES (10), RSS sampled every second. Reports the RSS
+// steady load for MINUTES (10), both workload shapes interleaved request by
+// request (so chunks, large blocks and the long-lived cache all churn), RSS
+// sampled every second. Reports the RSS
 // slope after the warm-up (least squares over the rest; flat within noise
 // means no growth), errors, and writes bench/soak-chart.html.
 //
@@ -32,7 +34,7 @@ function slope (points) {
 
 async function main () {
   fs.mkdirSync(path.join(__dirname, 'out'), { recursive: true })
-  bake('express', { shapes: ['heavy'] }, PORT)
+  bake('express', { shapes: ['heavy', 'small'] }, PORT)
   const started = new Date()
   const child = spawn(process.execPath, [path.join(ROOT, 'examples', 'express', 'server.js')],
     { env: { ...process.env, PORT: String(PORT), SAMM_MAX_BYTES: '384m', NODE_OPTIONS: '--max-old-space-size=512' }, stdio: 'ignore' })
@@ -47,7 +49,7 @@ async function main () {
     let id = 0
     const result = await autocannon({
       url: `http://127.0.0.1:${PORT}`, connections: 32, duration: minutes * 60,
-      requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/?id=${id++}` }) }]
+      requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/?shape=${id % 2 ? 'small' : 'heavy'}&id=${id++}` }) }]
     })
     clearInterval(sampler)
     const warm = rss.filter(([t]) => t >= Math.min(120, minutes * 12)).map(([t, r]) => [t, r / 1048576])
