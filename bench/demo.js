@@ -13,7 +13,7 @@ if (!fs.existsSync(path.join(ROOT, 'build', 'Release', 'samm.node'))) {
   console.error('demo: the addon is not built; run "npm install" first')
   process.exit(1)
 }
-console.error('demo: profile -> bake -> benchmark of examples/express (buffer-heavy requests)')
-const r = spawnSync(process.execPath, [path.join(__dirname, 'run.js'), '--examples', 'express', '--shapes', 'heavy',
+console.error('demo: profile -> bake -> benchmark of examples/express (both workload shapes: buffer-heavy and many small buffers)')
+const r = spawnSync(process.execPath, [path.join(__dirname, 'run.js'), '--examples', 'express', '--shapes', 'heavy,small',
   '--reps', '3', '--duration', '8', '--warmup', '2', ...process.argv.slice(2)], { stdio: 'inherit' })
 process.exitCode = r.status === null ? 1 : r.status
