@@ -2,9 +2,9 @@
 // Soak: the Express example with SAMM (table baked from its profile) under
 // steady load for MINUTES (10), both workload shapes interleaved request by
 // request (so chunks, large blocks and the long-lived cache all churn), RSS
-// sampled every second. Reports the RSS
-// slope after the warm-up (least squares over the rest; flat within noise
-// means no growth), errors, and writes bench/soak-chart.html.
+// sampled every second. Reports the RSS slope after the warm-up (least
+// squares over the rest; flat within noise means no growth), errors, and
+// writes bench/soak-chart.html.
 //
 //   node bench/soak.js [minutes=10] [--record]
 const fs = require('node:fs')
