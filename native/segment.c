@@ -172,11 +172,14 @@ void samm__large_put(samm_heap *heap, samm__segment *seg) {
 }
 
 void samm__large_trim(samm_heap *heap, uint64_t keep) {
+  if (heap->large_pool_bytes <= keep) return;
+  samm__segment *oldest = heap->large_pool.head; /* newest first: walk to the tail once */
+  while (oldest->next != NULL) oldest = oldest->next;
   while (heap->large_pool_bytes > keep) {
-    samm__segment *oldest = heap->large_pool.head;
-    while (oldest->next != NULL) oldest = oldest->next;
+    samm__segment *newer = oldest->prev;
     samm__seg_list_remove(&heap->large_pool, oldest);
     heap->large_pool_bytes -= oldest->size;
     samm__segment_release(heap, oldest);
+    oldest = newer;
   }
 }
