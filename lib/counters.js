@@ -4,6 +4,9 @@
 
 const counters = {
   scopesOpen: 0,
+  scopesOpened: 0,
+  scopeAllocs: 0, // allocations of closed scopes
+  chunkTakes: 0,
   outsideScope: 0, // short-class allocations made outside any scope (heap)
   externalRefused: 0, // heap fallbacks where external buffers are forbidden
   limitFallbacks: 0, // budget refusals served from the heap (onLimit: 'heap')

@@ -89,7 +89,10 @@ export interface Stats {
   os_refusals: number
   invalid_frees: number
   collects: number
+  /** Free request chunks kept for reuse (by the heap and by JavaScript's pool). */
   pool_chunks: number
+  /** Chunks lent to JavaScript: held by scopes or waiting in its pool. */
+  chunks_lent: number
   /** Bytes of scope allocations larger than a chunk, kept for reuse. */
   pool_large_bytes: number
   /** Short-class allocations made outside any scope (served by the V8 heap). */

@@ -7,6 +7,7 @@ const { checkSize } = require('./validate')
 const { counters, heapBuffer, limitFallback } = require('./counters')
 const { callThenSettle } = require('./settle')
 const { Scope, SammBuffer } = require('./scope')
+const { releaseChunks, pooledChunks, withRoom } = require('./chunks')
 const { site, resolveSite, bakedTable, sites, Site, HEAP, SHORT, CLASS_NAMES } = require('./site')
 
 const { http } = require('./http')
@@ -37,7 +38,7 @@ function allocate (size, where, zero) {
   } else if (cls !== HEAP) {
     let buf
     try {
-      buf = binding.alloc(cls, size, zero)
+      buf = withRoom(() => binding.alloc(cls, size, zero))
     } catch (err) {
       const fallback = limitFallback(fromNative(err), size, zero)
       s.heapFallbacks++
@@ -103,6 +104,7 @@ function current () {
 }
 
 const NUMERIC_OPTIONS = ['maxBytes', 'chunkSize', 'poolChunks', 'regionSegmentSize', 'idleTrimMs', 'debug']
+const STRUCTURAL_OPTIONS = ['chunkSize', 'poolChunks', 'regionSegmentSize', 'debug']
 
 /** Sets the budget and tuning; see README for each option. */
 function configure (options) {
@@ -119,6 +121,8 @@ function configure (options) {
     const v = options[key]
     if (v === undefined) continue
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw invalidArg(`options.${key}`, 'a non-negative integer', v)
+    // A new chunk size or pool size builds a new heap: pooled chunks go back first.
+    if (STRUCTURAL_OPTIONS.includes(key)) releaseChunks()
     try {
       binding.configure(key, v)
     } catch (err) {
@@ -144,6 +148,16 @@ function config () {
 /** Arena and heap statistics, plus fallbacks and per-site counts. */
 function stats () {
   const s = JSON.parse(binding.statsJson())
+  // Scopes live in JavaScript (the native ones serve only allocations larger
+  // than a chunk), and chunks waiting in JavaScript's pool are cached, not in use.
+  const pooled = pooledChunks()
+  s.scopes_opened = counters.scopesOpened
+  s.scopes_open = counters.scopesOpen
+  s.scopes_closed = counters.scopesOpened - counters.scopesOpen
+  s.pool_chunks += pooled
+  s.bump.in_use -= pooled * counters.chunkSize
+  s.bump.allocs += counters.scopeAllocs
+  s.bump.frees += counters.scopeAllocs
   s.outsideScope = counters.outsideScope
   s.externalRefused = counters.externalRefused
   s.limitFallbacks = counters.limitFallbacks
@@ -161,7 +175,10 @@ function table () {
 }
 
 /** Returns idle memory to the OS now (the idle timer does this on its own). */
-function collect () { binding.collect() }
+function collect () {
+  releaseChunks()
+  binding.collect()
+}
 
 module.exports = {
   site,

@@ -1,15 +1,17 @@
-'use strict'
-// Request scopes. A scope takes regions of its native bump arena as external
-// ArrayBuffers and bumps Buffer views inside them in JavaScript, so a small
-// allocation costs one view object and no native call. close() hands every
-// ArrayBuffer back; the binding detaches each (stale views then read as
-// length 0) before the arena is reset.
+// Request scopes. A scope takes whole chunks from the chunk pool
+// (chunks.js) and bumps Buffer views inside them in JavaScript, so a small
+// allocation costs one view object and no native call, and opening a scope
+// costs none either. An allocation larger than a chunk comes from a native
+// scope, opened on the first such allocation. close() detaches every
+// ArrayBuffer the scope used (stale views then read as length 0) and hands
+// the memory back for reuse.
 
 const binding = require('./binding')
 const { SammError, fromNative } = require('./errors')
 const { checkSize } = require('./validate')
 const { tracer } = require('./trace')
 const { counters, limitFallback } = require('./counters')
+const { takeChunk, giveChunk, withRoom } = require('./chunks')
 
 // A Uint8Array subclass whose prototype chain reaches Buffer.prototype: a
 // real Buffer to every API, created at the cost of a plain typed array.
@@ -25,22 +27,20 @@ function scopeClosed () {
 }
 
 class Scope {
-  #handle
   #state = OPEN
-  #buffers = [] // every ArrayBuffer taken, detached at close
-  #ab = null // the region being bumped
+  #chunks = [] // every chunk taken, handed back at close
+  #ab = null // the chunk being bumped
   #off = 0
   #end = 0
+  #allocs = 0
+  #native = -1 // handle of the native scope for large allocations, if any
+  #large = [] // its ArrayBuffers, detached at close
   #pending = 0 // waitFor() promises not yet settled
   #heapFallback = false
 
   constructor () {
-    try {
-      this.#handle = binding.scopeOpen()
-    } catch (err) {
-      throw fromNative(err)
-    }
     counters.scopesOpen++
+    counters.scopesOpened++
   }
 
   get closed () { return this.#state !== OPEN }
@@ -66,6 +66,7 @@ class Scope {
     const off = this.#off
     if (size <= this.#end - off) {
       this.#off = off + ((size + 7) & ~7)
+      this.#allocs++
       return new SammBuffer(this.#ab, off, size)
     }
     return this.#take(size)
@@ -79,9 +80,10 @@ class Scope {
 
   #take (size) {
     if (this.#heapFallback) return heapFallback(size)
+    if (size > counters.chunkSize) return this.#takeLarge(size)
     let ab
     try {
-      ab = binding.scopeTake(this.#handle, size)
+      ab = takeChunk()
     } catch (err) {
       return limitFallback(fromNative(err), size, false)
     }
@@ -89,13 +91,30 @@ class Scope {
       this.#heapFallback = true
       return heapFallback(size)
     }
-    this.#buffers.push(ab)
-    if (size <= counters.chunkSize) {
-      // A chunk (or the rest of one): bump inside it from now on.
-      this.#ab = ab
-      this.#off = (size + 7) & ~7
-      this.#end = ab.byteLength
+    this.#chunks.push(ab)
+    this.#ab = ab
+    this.#off = (size + 7) & ~7
+    this.#end = ab.byteLength
+    this.#allocs++
+    return new SammBuffer(ab, 0, size)
+  }
+
+  // Larger than a chunk: a block of its own from the native scope.
+  #takeLarge (size) {
+    let ab
+    try {
+      ab = withRoom(() => {
+        if (this.#native === -1) this.#native = binding.scopeOpen()
+        return binding.scopeTake(this.#native, size)
+      })
+    } catch (err) {
+      return limitFallback(fromNative(err), size, false)
     }
+    if (ab === undefined) {
+      this.#heapFallback = true
+      return heapFallback(size)
+    }
+    this.#large.push(ab) // counted natively
     return new SammBuffer(ab, 0, size)
   }
 
@@ -135,12 +154,14 @@ class Scope {
   #release () {
     this.#state = CLOSED
     if (tracer !== null) tracer.scopeClosed(this)
-    const buffers = this.#buffers
-    this.#buffers = null
-    this.#ab = null
+    const chunks = this.#chunks
+    this.#chunks = this.#ab = null
     this.#end = this.#off = 0
     counters.scopesOpen--
-    binding.scopeClose(this.#handle, buffers)
+    counters.scopeAllocs += this.#allocs
+    for (let i = 0; i < chunks.length; i++) giveChunk(chunks[i])
+    if (this.#native !== -1) binding.scopeClose(this.#native, this.#large)
+    this.#large = null
   }
 }
 

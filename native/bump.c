@@ -4,6 +4,10 @@
  * pool and its large blocks to the heap's large-block cache (no system call
  * while the cache has room), in O(chunks).
  *
+ * A chunk can also be lent whole (samm_chunk_lend) to a caller that bumps in
+ * it itself across many requests; it is on the heap's lent list, counted in
+ * use, until samm_chunk_return takes it back under its ticket.
+ *
  * Scope structs are recycled through the heap's free list; a closed scope
  * keeps open == false until it is reopened, which is how a use after close
  * is refused.
@@ -98,6 +102,47 @@ size_t samm_scope_used(const samm_scope *s) {
   return s->retired + (size_t)(s->head.cursor - s->base);
 }
 
+void *samm_chunk_lend(samm_heap *heap, size_t *len, uint64_t *ticket) {
+  samm__segment *seg = samm__chunk_get(heap, &heap->bump);
+  if (seg == NULL) return NULL;
+  samm__arena_in_use(&heap->bump, (int64_t)seg->size);
+  seg->u.lend_ticket = ++heap->last_ticket;
+  samm__seg_list_push(&heap->lent, seg);
+  *len = seg->size;
+  *ticket = seg->u.lend_ticket;
+  return seg->base;
+}
+
+/* The lent chunk that starts at p, or NULL. */
+static samm__segment *lent_chunk(const samm_heap *heap, const void *p) {
+  samm__segment *seg = samm__segmap_find(&heap->map, p);
+  if (seg == NULL || seg->kind != SAMM__SEG_CHUNK || seg->base != p ||
+      seg->u.lend_ticket == 0)
+    return NULL;
+  return seg;
+}
+
+uint64_t samm_chunk_ticket(const samm_heap *heap, const void *chunk) {
+  const samm__segment *seg = lent_chunk(heap, chunk);
+  return seg == NULL ? 0 : seg->u.lend_ticket;
+}
+
+int samm_chunk_return(samm_heap *heap, void *chunk, uint64_t ticket) {
+  samm__segment *seg = lent_chunk(heap, chunk);
+  if (seg == NULL || seg->u.lend_ticket != ticket) {
+    heap->counters.invalid_frees++;
+    return heap->last_error = SAMM_EBAD_POINTER;
+  }
+  seg->u.lend_ticket = 0;
+  samm__seg_list_remove(&heap->lent, seg);
+  heap->bump.in_use -= seg->size;
+  samm__poison(heap, seg->base, seg->size);
+  samm__seg_list_push(&heap->pool, seg);
+  if (SAMM__UNLIKELY(heap->cfg.debug >= 2) && samm_heap_check(heap) != SAMM_EOK)
+    return heap->last_error = SAMM_ECORRUPT;
+  return SAMM_EOK;
+}
+
 /* Releases everything the scope owns. post: s is on no list. */
 static void scope_release(samm_scope *s) {
   samm_heap *heap = s->heap;
@@ -152,6 +197,11 @@ void samm__bump_destroy(samm_heap *heap) {
     heap->free_scopes = s->next;
     free(s);
   }
+  samm__segment *seg;
+  while ((seg = samm__seg_list_pop(&heap->lent)) != NULL) {
+    heap->bump.in_use -= seg->size;
+    samm__segment_release(heap, seg);
+  }
   samm__pool_trim(heap, 0);
   samm__large_trim(heap, 0);
 }
@@ -192,6 +242,17 @@ int samm__bump_check(const samm_heap *heap) {
     reserved += seg->size;
     committed += seg->committed;
   }
+  size_t lent = 0;
+  for (const samm__segment *seg = heap->lent.head; seg != NULL; seg = seg->next) {
+    if (seg->kind != SAMM__SEG_CHUNK || seg->arena != &heap->bump || seg->u.lend_ticket == 0 ||
+        seg->u.lend_ticket > heap->last_ticket)
+      return SAMM_ECORRUPT;
+    reserved += seg->size;
+    committed += seg->committed;
+    in_use += seg->size;
+    lent++;
+  }
+  if (lent != heap->lent.count) return SAMM_ECORRUPT;
   uint64_t cached = 0;
   for (const samm__segment *seg = heap->large_pool.head; seg != NULL; seg = seg->next) {
     if (seg->kind != SAMM__SEG_BUMP_LARGE || seg->arena != &heap->bump) return SAMM_ECORRUPT;

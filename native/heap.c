@@ -162,6 +162,7 @@ void samm_stats_get(const samm_heap *heap, samm_stats *out) {
   out->scopes_open = out->scopes_opened - out->scopes_closed;
   out->pool_chunks = heap->pool.count;
   out->pool_large_bytes = heap->large_pool_bytes;
+  out->chunks_lent = heap->lent.count;
 }
 
 int samm_heap_check(const samm_heap *heap) {

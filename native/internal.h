@@ -77,6 +77,7 @@ typedef struct samm__segment {
     samm__slab_span slab;
     samm__region_seg region;
     size_t large_size;        /* BUMP_LARGE, REGION_LARGE: bytes asked for */
+    uint64_t lend_ticket;     /* CHUNK: its lend while lent, else 0 */
   } u;
 } samm__segment;
 
@@ -175,6 +176,8 @@ struct samm_heap {
   samm__seg_list pool;             /* free request chunks */
   samm__seg_list large_pool;       /* free large scope blocks, newest first */
   uint64_t large_pool_bytes;       /* their total size */
+  samm__seg_list lent;             /* chunks lent by samm_chunk_lend */
+  uint64_t last_ticket;            /* of the newest lend */
   samm_scope *open_scopes;
   samm_scope *free_scopes;
 

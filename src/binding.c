@@ -2,9 +2,10 @@
  *
  * One samm_heap per environment (main thread or worker), held in instance
  * data and destroyed by the environment's cleanup hook. Scope memory reaches
- * JavaScript as external ArrayBuffers over the chunk regions a scope takes;
- * JavaScript bumps views inside them and hands them back at close, when
- * each is detached before the scope's memory is reset. Medium and long
+ * JavaScript as external ArrayBuffers over whole chunks lent to it, which
+ * it keeps across scopes (see "chunks lent to JavaScript"); allocations
+ * larger than a chunk come from a native scope and are detached at its
+ * close. Medium and long
  * blocks are one external Buffer each; free() detaches and returns the
  * block, and a finaliser returns what JavaScript dropped. A repeating,
  * unref'd libuv timer trims the heap once it has seen no activity for
@@ -72,13 +73,17 @@ typedef struct scope_slot {
 
 typedef struct instance {
   samm_heap *heap;
+  uint32_t heap_gen;      /* bumped when configure() replaces the heap */
   bool exiting;
-  uint32_t live_blocks;   /* medium/long records not yet finalised */
+  uint32_t live_blocks;   /* block and chunk records not yet finalised */
   scope_slot *slots;
   uint32_t slot_count, slot_cap, free_slot; /* free_slot: UINT32_MAX none */
   uv_timer_t *timer;
   uint64_t idle_trim_ms;
   uint64_t last_activity; /* activity count at the previous tick */
+  napi_env env;
+  napi_ref idle_hook;     /* JavaScript's part of the idle trim, or NULL */
+  napi_async_context idle_async;
 } instance;
 
 /* A medium or long block shown to JavaScript. */
@@ -99,11 +104,39 @@ static uint64_t activity(const samm_heap *heap) {
          s.region.frees + s.scopes_opened;
 }
 
+/* Calls the idle hook: hook(false) returns JavaScript's activity count,
+ * hook(true) hands back what JavaScript keeps for reuse. */
+static double call_idle_hook(instance *inst, bool release) {
+  napi_env env = inst->env;
+  napi_handle_scope hs;
+  if (napi_open_handle_scope(env, &hs) != napi_ok) return 0;
+  double out = 0;
+  napi_value fn, recv, arg, res;
+  if (napi_get_reference_value(env, inst->idle_hook, &fn) == napi_ok && fn != NULL &&
+      napi_get_global(env, &recv) == napi_ok && napi_get_boolean(env, release, &arg) == napi_ok &&
+      napi_make_callback(env, inst->idle_async, recv, fn, 1, &arg, &res) == napi_ok &&
+      napi_get_value_double(env, res, &out) != napi_ok)
+    out = 0;
+  /* The hook does not throw; should it ever, the error is not left pending
+   * for whatever JavaScript runs next. */
+  bool pending = false;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+    napi_value ignored;
+    napi_get_and_clear_last_exception(env, &ignored);
+  }
+  napi_close_handle_scope(env, hs);
+  return out;
+}
+
 static void on_timer(uv_timer_t *t) {
   instance *inst = t->data;
   if (inst == NULL || inst->exiting) return;
   uint64_t now = activity(inst->heap);
-  if (now == inst->last_activity) samm_collect(inst->heap);
+  if (inst->idle_hook != NULL) now += (uint64_t)call_idle_hook(inst, false);
+  if (now == inst->last_activity) {
+    if (inst->idle_hook != NULL) call_idle_hook(inst, true);
+    samm_collect(inst->heap);
+  }
   inst->last_activity = now;
 }
 
@@ -262,6 +295,111 @@ static napi_value scope_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* ---- chunks lent to JavaScript ----
+ *
+ * JavaScript keeps whole chunks across scopes: it bumps views in them, and
+ * at a scope's close moves each chunk's memory to a fresh ArrayBuffer
+ * (ArrayBuffer.prototype.transfer), which detaches every view the scope
+ * handed out without a native call. chunkRelease gives a chunk back; a
+ * chunk whose ArrayBuffer JavaScript lost (collected, or transferred away by
+ * the user) comes back through its finaliser, once its memory has no
+ * ArrayBuffer left. */
+
+typedef struct chunk_rec {
+  instance *inst;
+  uint32_t heap_gen;
+  void *ptr;
+  uint64_t ticket;
+} chunk_rec;
+
+static void chunk_finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)data;
+  chunk_rec *rec = hint;
+  instance *inst = rec->inst;
+  /* Released already (then the ticket is stale), or lent by a heap that
+   * configure() replaced: nothing to give back. */
+  if (!inst->exiting && rec->heap_gen == inst->heap_gen &&
+      samm_chunk_ticket(inst->heap, rec->ptr) == rec->ticket)
+    samm_chunk_return(inst->heap, rec->ptr, rec->ticket);
+  free(rec);
+  inst->live_blocks--;
+  instance_free_if_done(inst);
+}
+
+/* chunkLend() -> ArrayBuffer over a whole chunk, or undefined when external
+ * buffers are not allowed here. */
+static napi_value chunk_lend(napi_env env, napi_callback_info info) {
+  GET_ARGS(1);
+  (void)argv;
+  chunk_rec *rec = malloc(sizeof *rec);
+  if (rec == NULL) return throw_samm(env, SAMM_ENOMEM);
+  size_t len = 0;
+  uint64_t ticket = 0;
+  void *p = samm_chunk_lend(inst->heap, &len, &ticket);
+  if (p == NULL) {
+    free(rec);
+    return throw_samm(env, samm_heap_last_error(inst->heap));
+  }
+  *rec = (chunk_rec){inst, inst->heap_gen, p, ticket};
+  napi_value ab;
+  napi_status st = napi_create_external_arraybuffer(env, p, len, chunk_finalize, rec, &ab);
+  if (st != napi_ok) {
+    samm_chunk_return(inst->heap, p, ticket);
+    free(rec);
+    if (st == napi_no_external_buffers_allowed) {
+      napi_value undef;
+      napi_get_undefined(env, &undef);
+      return undef;
+    }
+    throw_last(env);
+    return NULL;
+  }
+  inst->live_blocks++;
+  return ab;
+}
+
+/* chunkRelease(arrayBuffer): detaches it and takes its chunk back at once.
+ * false when it was detached already (its finaliser returns the chunk). */
+static napi_value chunk_release(napi_env env, napi_callback_info info) {
+  GET_ARGS(1);
+  bool is_ab = false;
+  void *data = NULL;
+  size_t len = 0;
+  NAPI_ASSERT(env, argc == 1 && napi_is_arraybuffer(env, argv[0], &is_ab) == napi_ok && is_ab &&
+                       napi_get_arraybuffer_info(env, argv[0], &data, &len) == napi_ok,
+              "ERR_SAMM_INVALID_ARG", "chunkRelease(arrayBuffer)");
+  napi_value out;
+  uint64_t ticket = data == NULL ? 0 : samm_chunk_ticket(inst->heap, data);
+  if (ticket == 0) {
+    NAPI_CALL(env, napi_get_boolean(env, false, &out));
+    return out;
+  }
+  NAPI_CALL(env, napi_detach_arraybuffer(env, argv[0]));
+  int err = samm_chunk_return(inst->heap, data, ticket);
+  if (err != SAMM_EOK) return throw_samm(env, err);
+  NAPI_CALL(env, napi_get_boolean(env, true, &out));
+  return out;
+}
+
+/* setIdleHook(fn): see call_idle_hook. */
+static napi_value set_idle_hook(napi_env env, napi_callback_info info) {
+  GET_ARGS(1);
+  napi_valuetype t;
+  NAPI_ASSERT(env, argc == 1 && napi_typeof(env, argv[0], &t) == napi_ok && t == napi_function,
+              "ERR_SAMM_INVALID_ARG", "setIdleHook(fn)");
+  if (inst->idle_async == NULL) {
+    napi_value name;
+    NAPI_CALL(env, napi_create_string_utf8(env, "samm:idle", NAPI_AUTO_LENGTH, &name));
+    NAPI_CALL(env, napi_async_init(env, NULL, name, &inst->idle_async));
+  }
+  if (inst->idle_hook != NULL) NAPI_CALL(env, napi_delete_reference(env, inst->idle_hook));
+  inst->idle_hook = NULL;
+  NAPI_CALL(env, napi_create_reference(env, argv[0], 1, &inst->idle_hook));
+  inst->env = env;
+  return NULL;
+}
+
 /* ---- medium / long ---- */
 
 static void block_finalize(napi_env env, void *data, void *hint) {
@@ -383,12 +521,13 @@ static napi_value configure(napi_env env, napi_callback_info info) {
        * (records of freed blocks awaiting their finaliser never touch it). */
       samm_stats s;
       samm_stats_get(inst->heap, &s);
-      if (s.scopes_open || s.slab.in_use || s.region.in_use)
+      if (s.scopes_open || s.slab.in_use || s.region.in_use || s.chunks_lent)
         return throw_samm(env, SAMM_EINVALID_ARG);
       samm_heap *fresh = samm_heap_create(&cfg);
       if (fresh == NULL) return throw_samm(env, SAMM_EINVALID_ARG);
       samm_heap_destroy(inst->heap);
       inst->heap = fresh;
+      inst->heap_gen++;
     }
     return NULL;
   }
@@ -455,6 +594,9 @@ NAPI_MODULE_INIT() {
       {"scopeOpen", NULL, scope_open, NULL, NULL, NULL, napi_default, NULL},
       {"scopeTake", NULL, scope_take, NULL, NULL, NULL, napi_default, NULL},
       {"scopeClose", NULL, scope_close, NULL, NULL, NULL, napi_default, NULL},
+      {"chunkLend", NULL, chunk_lend, NULL, NULL, NULL, napi_default, NULL},
+      {"chunkRelease", NULL, chunk_release, NULL, NULL, NULL, napi_default, NULL},
+      {"setIdleHook", NULL, set_idle_hook, NULL, NULL, NULL, napi_default, NULL},
       {"alloc", NULL, block_alloc, NULL, NULL, NULL, napi_default, NULL},
       {"free", NULL, block_free, NULL, NULL, NULL, napi_default, NULL},
       {"statsJson", NULL, stats_json, NULL, NULL, NULL, napi_default, NULL},

@@ -16,7 +16,7 @@ const SIZES = [64, 1024, 16 * 1024, 256 * 1024]
 const CASES = ['samm.allocUnsafe', 'samm.alloc', 'Buffer.allocUnsafe', 'Buffer.alloc', 'new Uint8Array']
 
 // Allocations per timed batch: enough to take several ms at every size.
-function batch (size) { return size <= 1024 ? 400000 : size <= 16384 ? 40000 : 4000 }
+function batch (size) { return size <= 1024 ? 1000000 : size <= 16384 ? 200000 : 20000 }
 
 function child (name, size) {
   const samm = require('../..')

@@ -154,7 +154,8 @@ int samm_config_from_env(samm_config *cfg, const char **bad_env);
   X(invalid_frees, "frees refused: bad pointer, double free or wrong arena")   \
   X(collects, "samm_collect calls")                                            \
   X(pool_chunks, "request chunks cached for reuse")                          \
-  X(pool_large_bytes, "bytes of large scope blocks cached for reuse")
+  X(pool_large_bytes, "bytes of large scope blocks cached for reuse")         \
+  X(chunks_lent, "request chunks lent to a caller that bumps in them itself")
 
 typedef struct samm_arena_stats {
 #define SAMM__STAT_FIELD(field, desc) uint64_t field;
@@ -206,6 +207,19 @@ int samm_scope_close(samm_scope *scope);
 void *samm_scope_take(samm_scope *scope, size_t min_size, size_t *len);
 /* Bytes handed out by this scope. */
 size_t samm_scope_used(const samm_scope *scope);
+
+/* Lends a whole request chunk to a caller that bumps allocations in it
+ * itself and keeps it across several requests (the JavaScript scopes). It
+ * counts as in use in the bump arena until returned. *len receives its size,
+ * *ticket this lend's identity (never 0; a chunk lent again gets a new one).
+ * NULL on failure (budget, OS). */
+void *samm_chunk_lend(samm_heap *heap, size_t *len, uint64_t *ticket);
+/* The ticket of chunk's current lend, or 0 when chunk is not lent. */
+uint64_t samm_chunk_ticket(const samm_heap *heap, const void *chunk);
+/* Takes a lent chunk back into the pool. Refused with SAMM_EBAD_POINTER,
+ * nothing changing, unless chunk is lent under this ticket: a late second
+ * return of the same lend can never take back a later one. */
+int samm_chunk_return(samm_heap *heap, void *chunk, uint64_t ticket);
 
 /* The bump state at the head of every scope, public only so that the fast
  * path of samm_scope_alloc inlines into the caller. Never write it. */

@@ -329,6 +329,75 @@ static void destroy_releases_open_scopes(void **state) {
   assert_int_equal(f.mapped, 0);
 }
 
+static void lent_chunks_are_counted_and_come_back_once(void **state) {
+  (void)state;
+  fault_os f;
+  fault_os_init(&f);
+  samm_heap *h = heap_with(&f, 0);
+  size_t len = 0;
+  uint64_t t1 = 0, t2 = 0;
+  uint8_t *a = samm_chunk_lend(h, &len, &t1);
+  uint8_t *b = samm_chunk_lend(h, &len, &t2);
+  assert_non_null(a);
+  assert_non_null(b);
+  assert_int_equal(len, 256 << 10);
+  assert_true(t1 != 0 && t2 != 0 && t1 != t2);
+  memset(a, 1, len);
+  memset(b, 2, len);
+  assert_int_equal(stats_of(h).chunks_lent, 2);
+  assert_int_equal(stats_of(h).bump.in_use, 2 * len);
+  assert_int_equal(samm_owner(h, a + 100), SAMM_SHORT);
+  assert_int_equal(samm_chunk_ticket(h, a), t1);
+  assert_int_equal(samm_chunk_ticket(h, a + 8), 0); /* not a chunk's start */
+  assert_heap_valid(h);
+  /* A scope never gets a lent chunk. */
+  samm_scope *s = samm_scope_open(h);
+  uint8_t *p = samm_scope_alloc(s, 64);
+  assert_true(p < a || p >= a + len);
+  assert_true(p < b || p >= b + len);
+  samm_scope_close(s);
+  /* Wrong ticket, wrong pointer: refused, nothing changes. */
+  assert_int_equal(samm_chunk_return(h, a, t2), SAMM_EBAD_POINTER);
+  assert_int_equal(samm_chunk_return(h, a + 64, t1), SAMM_EBAD_POINTER);
+  assert_int_equal(samm_chunk_return(h, p, 1), SAMM_EBAD_POINTER);
+  assert_int_equal(stats_of(h).chunks_lent, 2);
+  assert_int_equal(samm_chunk_return(h, a, t1), SAMM_EOK);
+  assert_int_equal(samm_chunk_ticket(h, a), 0);
+  /* Lent again: a late return of the first lend cannot take it back. */
+  uint64_t t3 = 0;
+  uint8_t *c = samm_chunk_lend(h, &len, &t3);
+  assert_ptr_equal(c, a); /* the pool hands back its newest chunk */
+  assert_int_equal(samm_chunk_return(h, a, t1), SAMM_EBAD_POINTER);
+  assert_int_equal(stats_of(h).chunks_lent, 2);
+  assert_int_equal(stats_of(h).invalid_frees, 4);
+  assert_heap_valid(h);
+  assert_int_equal(samm_chunk_return(h, c, t3), SAMM_EOK);
+  /* b stays lent: destroy releases it with everything else. */
+  samm_heap_destroy(h);
+  assert_int_equal(f.mapped, 0);
+}
+
+static void lending_respects_the_budget(void **state) {
+  (void)state;
+  fault_os f;
+  fault_os_init(&f);
+  samm_heap *h = heap_with(&f, 1 << 20); /* four chunks */
+  size_t len;
+  uint64_t t[5];
+  uint8_t *p[5];
+  for (int i = 0; i < 4; i++) assert_non_null(p[i] = samm_chunk_lend(h, &len, &t[i]));
+  assert_null(samm_chunk_lend(h, &len, &t[4]));
+  assert_int_equal(samm_heap_last_error(h), SAMM_ELIMIT);
+  assert_int_equal(samm_chunk_return(h, p[2], t[2]), SAMM_EOK);
+  /* The returned chunk is pooled and lent again without a new mapping. */
+  int maps = f.maps;
+  assert_ptr_equal(samm_chunk_lend(h, &len, &t[4]), p[2]);
+  assert_int_equal(f.maps, maps);
+  assert_heap_valid(h);
+  samm_heap_destroy(h);
+  assert_int_equal(f.mapped, 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(alloc_is_aligned_and_writable),
@@ -346,6 +415,8 @@ int main(void) {
       cmocka_unit_test(os_refusal_is_reported_and_survived),
       cmocka_unit_test(debug_mode_poisons_closed_scopes),
       cmocka_unit_test(destroy_releases_open_scopes),
+      cmocka_unit_test(lent_chunks_are_counted_and_come_back_once),
+      cmocka_unit_test(lending_respects_the_budget),
   };
   return cmocka_run_group_tests_name("bump", tests, NULL, NULL);
 }

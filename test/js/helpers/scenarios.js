@@ -177,4 +177,4 @@ function scenarioTests (port) {
   test('streams, larger-than-chunk bodies, handlers that allocate nothing or throw', opts, () => shapes(port()))
 }
 
-module.exports = { build, slow, slowWork, scenarioTests }
+module.exports = { build, slow, slowWork, scenarioTests, get, mismatches, patternSize }

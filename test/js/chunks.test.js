@@ -1,0 +1,154 @@
+'use strict'
+// Chunks kept across scopes: what a closed scope's memory looks like when
+// the next scope reuses it, the ArrayBuffers it is reached through, the idle
+// trim and the budget. The same file runs again with SAMM_CHUNK_REUSE=0,
+// where every chunk goes back to the native heap at close.
+const { test } = require('node:test')
+const assert = require('node:assert/strict')
+const { execFileSync } = require('node:child_process')
+const { MessageChannel, receiveMessageOnPort } = require('node:worker_threads')
+const samm = require('../..')
+
+const reuse = process.env.SAMM_CHUNK_REUSE !== '0'
+const chunkSize = () => samm.config().chunkSize
+const settle = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+test('a closed scope\'s chunk serves the next scope: stale views are empty, alloc is zero-filled', () => {
+  const s1 = samm.scope()
+  const a = s1.allocUnsafe(4096).fill(0xab)
+  const b = s1.allocUnsafe(100).fill(0xcd)
+  s1.close()
+  assert.equal(a.length, 0)
+  assert.equal(b.length, 0)
+  assert.equal(a.buffer.byteLength, 0, 'the old ArrayBuffer is detached')
+  if (reuse) assert.ok(samm.stats().pool_chunks >= 1)
+
+  const s2 = samm.scope()
+  const z = s2.alloc(4096)
+  assert.ok(z.every((x) => x === 0), 'zero-filled over the old bytes')
+  const u = s2.allocUnsafe(4096).fill(0x11)
+  assert.equal(a.length, 0, 'a stale view never sees the new scope')
+  assert.equal(u[4095], 0x11)
+  assert.equal(samm.stats().bump.in_use, chunkSize(), 'one chunk in use')
+  s2.close()
+  assert.equal(u.length, 0)
+  assert.equal(samm.stats().bump.in_use, 0)
+  assert.equal(samm.stats().scopes_open, 0)
+})
+
+test('concurrent scopes over reused chunks never overlap', () => {
+  const rounds = 200
+  const live = []
+  let bad = 0
+  for (let r = 0; r < rounds; r++) {
+    const s = samm.scope()
+    const bufs = []
+    for (let k = 0; k < 20; k++) bufs.push(s.allocUnsafe(1 + ((r * 31 + k * 977) % 40000)).fill(r & 0xff))
+    live.push({ s, bufs, r })
+    if (live.length > 12) {
+      const { s: old, bufs: ob, r: or } = live.splice((r * 7) % live.length, 1)[0]
+      for (const b of ob) if (!b.every((x) => x === (or & 0xff))) bad++
+      old.close()
+      for (const b of ob) assert.equal(b.length, 0)
+    }
+  }
+  for (const { s, bufs, r } of live) {
+    for (const b of bufs) if (!b.every((x) => x === (r & 0xff))) bad++
+    s.close()
+  }
+  assert.equal(bad, 0)
+  assert.equal(samm.stats().bump.in_use, 0)
+})
+
+test('a scope buffer\'s ArrayBuffer behaves as this realm\'s and is never moved to another thread', () => {
+  for (let i = 0; i < 3; i++) { // the first scope wraps a chunk, later ones reuse it
+    const s = samm.scope()
+    const buf = s.allocUnsafe(64).fill(7)
+    const ab = buf.buffer
+    assert.ok(ab instanceof ArrayBuffer)
+    assert.equal(ab.constructor, ArrayBuffer)
+    assert.ok(ab.slice(0, 8) instanceof ArrayBuffer)
+    assert.equal(Object.prototype.toString.call(ab), '[object ArrayBuffer]')
+    assert.ok(Buffer.isBuffer(buf))
+    const { port1, port2 } = new MessageChannel()
+    port1.postMessage(ab, [ab]) // copied, not transferred
+    const got = receiveMessageOnPort(port2).message
+    port1.close()
+    assert.equal(buf.length, 64, 'still readable here')
+    assert.equal(ab.byteLength, chunkSize())
+    assert.equal(new Uint8Array(got)[0], 7)
+    s.close()
+    assert.equal(buf.length, 0)
+  }
+})
+
+test('the idle trim hands pooled chunks back to the heap, and a trim never disturbs later calls', async () => {
+  const before = samm.config().idleTrimMs
+  samm.configure({ idleTrimMs: 20 })
+  try {
+    const scopes = Array.from({ length: 40 }, () => samm.scope())
+    for (const s of scopes) s.allocUnsafe(chunkSize() - 8)
+    for (const s of scopes) s.close()
+    assert.equal(samm.stats().bump.in_use, 0)
+    await settle(200)
+    const st = samm.stats()
+    assert.equal(st.chunks_lent, 0, 'nothing kept in JavaScript after an idle trim')
+    assert.ok(st.pool_chunks <= samm.config().poolChunks)
+    assert.ok(st.collects >= 1)
+    // The next scope works (a fresh chunk is lent) and nothing is pending.
+    samm.run(() => assert.equal(samm.allocUnsafe(10, samm.site('chunks.test', { class: 'short' })).length, 10))
+  } finally {
+    samm.configure({ idleTrimMs: before })
+  }
+})
+
+test('samm.collect() hands pooled chunks back too', () => {
+  samm.run(() => { samm.current().allocUnsafe(100) })
+  samm.collect()
+  assert.equal(samm.stats().chunks_lent, 0)
+})
+
+test('a budget refusal elsewhere hands pooled chunks back first', () => {
+  const { maxBytes, poolChunks } = samm.config()
+  const long = samm.site('chunks.long', { class: 'long' })
+  try {
+    samm.configure({ poolChunks: 0 }) // the heap keeps no chunk of its own
+    const base = samm.stats().committed
+    samm.configure({ maxBytes: base + 8 * chunkSize() })
+    // Eight chunks go through scopes and wait in the pool (or in the heap's).
+    const scopes = Array.from({ length: 8 }, () => samm.scope())
+    for (const s of scopes) s.allocUnsafe(chunkSize() - 8)
+    for (const s of scopes) s.close()
+    // Only room left if the pooled chunks give theirs back.
+    const b = samm.alloc(4 * chunkSize(), long)
+    assert.equal(b.length, 4 * chunkSize())
+    samm.free(b)
+  } finally {
+    samm.configure({ maxBytes, poolChunks })
+  }
+})
+
+test('chunkSize can change once scopes are closed, not while one holds a chunk', () => {
+  const size = chunkSize()
+  samm.run(() => samm.current().allocUnsafe(10)) // leaves a pooled chunk
+  samm.configure({ chunkSize: 2 * size })
+  try {
+    const s = samm.scope()
+    assert.equal(s.allocUnsafe(10).buffer.byteLength, 2 * size)
+    assert.throws(() => samm.configure({ chunkSize: size }), { code: 'ERR_SAMM_INVALID_ARG' })
+    s.close()
+  } finally {
+    samm.configure({ chunkSize: size })
+  }
+  samm.run(() => assert.equal(samm.current().allocUnsafe(10).buffer.byteLength, size))
+})
+
+if (reuse) {
+  test('without chunk reuse (SAMM_CHUNK_REUSE=0) the same contract holds', () => {
+    const env = { ...process.env, SAMM_CHUNK_REUSE: '0' }
+    delete env.NODE_TEST_CONTEXT // a run of its own, reporting in TAP
+    const out = execFileSync(process.execPath, ['--test', '--test-reporter=tap', __filename], { env, encoding: 'utf8' })
+    assert.match(out, /# fail 0/)
+    assert.doesNotMatch(out, /# pass 0/)
+  })
+}
