@@ -64,7 +64,19 @@ const pool = [] // ArrayBuffers over whole chunks, ready for a scope
 function takeChunk () {
   counters.chunkTakes++
   const ab = pool.pop()
-  return ab !== undefined ? ab : binding.chunkLend()
+  if (ab !== undefined) return ab
+  const lent = binding.chunkLend()
+  // Moved at once, so that scopes only ever see ArrayBuffers of one shape.
+  return transfer === null || lent === undefined ? lent : rearm(lent)
+}
+
+// A fresh ArrayBuffer over ab's memory; ab is detached.
+function rearm (ab) {
+  const fresh = transfer.call(ab)
+  // As Node marks every external buffer: postMessage copies it instead of
+  // moving this heap's memory to another thread.
+  markAsUntransferable(fresh)
+  return fresh
 }
 
 /** Detaches ab (a chunk takeChunk gave) and keeps its memory for reuse. */
@@ -76,11 +88,7 @@ function giveChunk (ab) {
     binding.chunkRelease(ab)
     return
   }
-  const fresh = transfer.call(ab)
-  // As Node marks every external buffer: postMessage copies it instead of
-  // moving this heap's memory to another thread.
-  markAsUntransferable(fresh)
-  pool.push(fresh)
+  pool.push(rearm(ab))
 }
 
 /** Hands every pooled chunk back to the native heap. Returns how many. */
