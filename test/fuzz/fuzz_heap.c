@@ -1,7 +1,8 @@
 /* libFuzzer target: random operation sequences on the C core. Each input
  * byte pair is an operation: open or close a scope (any order), allocate
  * in a scope, allocate medium/long, free (valid, twice, interior, foreign,
- * scope memory), collect, change the budget. After every step the heap's
+ * scope memory), lend and return whole chunks (stale tickets too), collect,
+ * change the budget. After every step the heap's
  * own walk must pass; every live block keeps the byte pattern written into
  * it; invalid frees must be refused, never obeyed. */
 #include <stdint.h>
@@ -17,7 +18,8 @@ typedef struct blk {
   uint8_t *p;
   size_t n;
   uint8_t tag;
-  int scope; /* -1: medium/long */
+  int scope; /* -1: medium/long, -2: a lent chunk */
+  uint64_t ticket; /* lent chunks */
 } blk;
 
 static void fill(const blk *b) { memset(b->p, b->tag, b->n < 64 ? b->n : 64); }
@@ -68,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (count == MAX_BLOCKS) break;
         size_t n = (size_t)arg * (arg & 1 ? 1 : 613) + (arg > 250 ? (100u << 10) : 0);
         int s = arg % MAX_SCOPES;
-        blk b = {NULL, n, tag++ ? tag : ++tag, -1};
+        blk b = {NULL, n, tag++ ? tag : ++tag, -1, 0};
         if (op == 2 && scopes[s] != NULL) {
           b.scope = s;
           b.p = samm_scope_alloc(scopes[s], n);
@@ -89,7 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         size_t k = arg % count;
         blk b = blocks[k];
         check(&b);
-        if (b.scope >= 0) {
+        if (b.scope != -1) {
           if (samm_free(h, b.p) != SAMM_EWRONG_ARENA) abort();
           break;
         }
@@ -114,6 +116,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       case 7:
         samm_heap_set_limit(h, (uint64_t)(1 + arg % 16) << 20);
         break;
+      case 8: { /* lend a chunk, or return one (a stale ticket first) */
+        if (arg & 1) {
+          if (count == MAX_BLOCKS) break;
+          blk b = {NULL, 0, tag++ ? tag : ++tag, -2, 0};
+          b.p = samm_chunk_lend(h, &b.n, &b.ticket);
+          if (b.p == NULL) {
+            if (samm_heap_last_error(h) != SAMM_ELIMIT) abort();
+            break;
+          }
+          if (b.n != cfg.chunk_size || samm_chunk_ticket(h, b.p) != b.ticket) abort();
+          fill(&b);
+          blocks[count++] = b;
+        } else {
+          for (size_t k = 0; k < count; k++) {
+            if (blocks[k].scope != -2) continue;
+            blk b = blocks[k];
+            check(&b);
+            if (samm_chunk_return(h, b.p, b.ticket + 1) != SAMM_EBAD_POINTER) abort();
+            if (samm_chunk_return(h, b.p, b.ticket) != SAMM_EOK) abort();
+            if (samm_chunk_return(h, b.p, b.ticket) != SAMM_EBAD_POINTER) abort();
+            blocks[k] = blocks[--count];
+            break;
+          }
+        }
+        break;
+      }
       default: { /* reads of a live block */
         if (count > 0) check(&blocks[arg % count]);
         break;
