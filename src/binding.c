@@ -63,6 +63,19 @@ static napi_value throw_samm(napi_env env, int err) {
   return NULL;
 }
 
+/* After a failed external ArrayBuffer/Buffer creation: undefined when this
+ * runtime forbids external buffers (JavaScript falls back to the V8 heap),
+ * else the error thrown. The caller keeps or gives back the memory. */
+static napi_value wrap_failed(napi_env env, napi_status st) {
+  if (st == napi_no_external_buffers_allowed) {
+    napi_value undef;
+    napi_get_undefined(env, &undef);
+    return undef;
+  }
+  throw_last(env);
+  return NULL;
+}
+
 /* ---- instance data ---- */
 
 typedef struct scope_slot {
@@ -255,13 +268,7 @@ static napi_value scope_take(napi_env env, napi_callback_info info) {
   if (p == NULL) return throw_samm(env, samm_heap_last_error(inst->heap));
   napi_value ab;
   napi_status st = napi_create_external_arraybuffer(env, p, len, NULL, NULL, &ab);
-  if (st == napi_no_external_buffers_allowed) {
-    napi_value undef;
-    napi_get_undefined(env, &undef);
-    return undef; /* JavaScript falls back to the V8 heap */
-  }
-  NAPI_CALL(env, st);
-  return ab;
+  return st == napi_ok ? ab : wrap_failed(env, st);
 }
 
 /* scopeClose(handle, arrayBuffers) detaches each, then resets the arena. */
@@ -347,13 +354,7 @@ static napi_value chunk_lend(napi_env env, napi_callback_info info) {
   if (st != napi_ok) {
     samm_chunk_return(inst->heap, p, ticket);
     free(rec);
-    if (st == napi_no_external_buffers_allowed) {
-      napi_value undef;
-      napi_get_undefined(env, &undef);
-      return undef;
-    }
-    throw_last(env);
-    return NULL;
+    return wrap_failed(env, st);
   }
   inst->live_blocks++;
   return ab;
@@ -437,13 +438,7 @@ static napi_value block_alloc(napi_env env, napi_callback_info info) {
   if (st != napi_ok) {
     samm_free(inst->heap, p);
     free(rec);
-    if (st == napi_no_external_buffers_allowed) {
-      napi_value undef;
-      napi_get_undefined(env, &undef);
-      return undef;
-    }
-    throw_last(env);
-    return NULL;
+    return wrap_failed(env, st);
   }
   inst->live_blocks++;
   NAPI_CALL(env, napi_wrap(env, buf, rec, NULL, NULL, NULL));
