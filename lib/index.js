@@ -104,7 +104,8 @@ function current () {
 }
 
 const NUMERIC_OPTIONS = ['maxBytes', 'chunkSize', 'poolChunks', 'regionSegmentSize', 'idleTrimMs', 'debug']
-const STRUCTURAL_OPTIONS = ['chunkSize', 'poolChunks', 'regionSegmentSize', 'debug']
+// Options the binding applies by building a new heap.
+const STRUCTURAL_OPTIONS = NUMERIC_OPTIONS.filter((key) => key !== 'maxBytes' && key !== 'idleTrimMs')
 
 /** Sets the budget and tuning; see README for each option. */
 function configure (options) {

@@ -137,7 +137,7 @@ int samm_chunk_return(samm_heap *heap, void *chunk, uint64_t ticket) {
   samm__seg_list_remove(&heap->lent, seg);
   heap->bump.in_use -= seg->size;
   samm__poison(heap, seg->base, seg->size);
-  samm__seg_list_push(&heap->pool, seg);
+  samm__chunk_put(heap, seg);
   if (SAMM__UNLIKELY(heap->cfg.debug >= 2) && samm_heap_check(heap) != SAMM_EOK)
     return heap->last_error = SAMM_ECORRUPT;
   return SAMM_EOK;
