@@ -15,6 +15,12 @@ function invalidArg (name, expected, value) {
   return err
 }
 
+function invalidSite (name, expected, value) {
+  const err = invalidArg(name, expected, value)
+  err.code = 'ERR_SAMM_INVALID_SITE'
+  return err
+}
+
 function invalidSize (name, value, max) {
   const err = new RangeError(`${name} must be an integer from 0 to ${max}, got ${describe(value)}`)
   err.code = 'ERR_SAMM_INVALID_SIZE'
@@ -36,4 +42,4 @@ function fromNative (err) {
   return err
 }
 
-module.exports = { SammError, invalidArg, invalidSize, fromNative }
+module.exports = { SammError, invalidArg, invalidSite, invalidSize, fromNative }

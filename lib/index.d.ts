@@ -26,10 +26,14 @@ export declare class Site {
 export declare class Scope {
   /** True once `close()` was called. */
   readonly closed: boolean
-  /** Zero-filled memory valid until the scope closes. */
-  alloc(size: number): Buffer
-  /** Memory valid until the scope closes; may hold old bytes of this process. */
-  allocUnsafe(size: number): Buffer
+  /**
+   * Zero-filled memory valid until the scope closes. With a site, the site's
+   * class decides: short from this scope, medium/long from their arenas, heap
+   * from V8.
+   */
+  alloc(size: number, site?: Site | string): Buffer
+  /** As `alloc`, not initialised: may hold old bytes of this process. */
+  allocUnsafe(size: number, site?: Site | string): Buffer
   /** Keeps the scope open until `promise` settles; returns `promise`. */
   waitFor<T>(promise: PromiseLike<T> | T): PromiseLike<T> | T
   /** Keeps the scope open until the returned function is called (once). */

@@ -3,17 +3,16 @@
 
 const binding = require('./binding')
 const { SammError, invalidArg, fromNative } = require('./errors')
-const { checkSize } = require('./validate')
-const { counters, heapBuffer, limitFallback } = require('./counters')
+const { counters } = require('./counters')
+const { allocate } = require('./allocate')
 const { callThenSettle } = require('./settle')
 const { Scope, SammBuffer } = require('./scope')
-const { releaseChunks, pooledChunks, withRoom } = require('./chunks')
-const { site, resolveSite, bakedTable, sites, Site, HEAP, SHORT, CLASS_NAMES } = require('./site')
+const { releaseChunks, pooledChunks } = require('./chunks')
+const { site, bakedTable, sites, Site, CLASS_NAMES } = require('./site')
 
 const { http } = require('./http')
 const { express } = require('./express')
 const { storage } = require('./request')
-const { tracer } = require('./trace')
 const freed = new WeakSet()
 
 {
@@ -22,40 +21,11 @@ const freed = new WeakSet()
   counters.chunkSize = binding.config().chunkSize
 }
 
-function allocate (size, where, zero) {
-  checkSize('size', size)
-  const s = resolveSite(where)
-  if (s === null) throw invalidArg('site', 'a Site or a site name', where)
-  const cls = s.classOf(size)
-  s.allocs++
-  s.bytes += size
-  if (tracer !== null) return tracer.alloc(size, s.name, current(), zero)
-  if (cls === SHORT) {
-    const scope = storage.getStore()
-    if (scope !== undefined && !scope.closed) return zero ? scope.alloc(size) : scope.allocUnsafe(size)
-    counters.outsideScope++
-    s.heapFallbacks++
-  } else if (cls !== HEAP) {
-    let buf
-    try {
-      buf = withRoom(() => binding.alloc(cls, size, zero))
-    } catch (err) {
-      const fallback = limitFallback(fromNative(err), size, zero)
-      s.heapFallbacks++
-      return fallback
-    }
-    if (buf !== undefined) return buf
-    counters.noteExternalRefused()
-    s.heapFallbacks++
-  }
-  return heapBuffer(size, zero)
-}
-
 /** A zero-filled Buffer of size bytes from the arena of site's class. */
-function alloc (size, where) { return allocate(size, where, true) }
+function alloc (size, where) { return allocate(size, where, true, current()) }
 
 /** A Buffer of size bytes that may hold old bytes of this process. */
-function allocUnsafe (size, where) { return allocate(size, where, false) }
+function allocUnsafe (size, where) { return allocate(size, where, false, current()) }
 
 /**
  * Releases a medium or long buffer early. Returns true if memory was

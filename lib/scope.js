@@ -12,6 +12,7 @@ const { checkSize } = require('./validate')
 const { tracer } = require('./trace')
 const { counters, limitFallback } = require('./counters')
 const { takeChunk, giveChunk, withRoom } = require('./chunks')
+const { allocate } = require('./allocate')
 
 // A Uint8Array subclass whose prototype chain reaches Buffer.prototype: a
 // real Buffer to every API, created at the cost of a plain typed array.
@@ -45,10 +46,21 @@ class Scope {
 
   get closed () { return this.#state !== OPEN }
 
-  /** Zero-filled memory valid until the scope closes. */
-  alloc (size) {
+  /**
+   * Zero-filled memory valid until the scope closes. With a site, the
+   * site's class decides: short-class memory comes from this scope, the
+   * others from their arenas (see samm.alloc).
+   */
+  alloc (size, where) {
+    if (where !== undefined) return this.#atSite(size, where, true)
     if (tracer !== null) return this.#traced(size, true)
     return this.allocUnsafe(size).fill(0)
+  }
+
+  #atSite (size, where, zero) {
+    checkSize('size', size)
+    if (this.#state !== OPEN) throw scopeClosed()
+    return allocate(size, where, zero, this)
   }
 
   // Trace mode: direct scope allocations are observed as the site "(scope)".
@@ -59,7 +71,8 @@ class Scope {
   }
 
   /** Memory valid until the scope closes; may hold old bytes of this process. */
-  allocUnsafe (size) {
+  allocUnsafe (size, where) {
+    if (where !== undefined) return this.#atSite(size, where, false)
     if (tracer !== null) return this.#traced(size, false)
     if (typeof size !== 'number' || !(size >= 0 && size <= 0x3ffffff) || size % 1 !== 0) return this.#allocChecked(size)
     if (this.#state !== OPEN) throw scopeClosed()

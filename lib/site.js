@@ -2,7 +2,7 @@
 // Sites: named allocation places, classed by the baked table.
 
 const binding = require('./binding')
-const { invalidArg } = require('./errors')
+const { invalidArg, invalidSite } = require('./errors')
 
 const HEAP = 0
 const SHORT = 1
@@ -67,7 +67,7 @@ const sites = new Map()
 
 function site (name, options) {
   if (typeof name !== 'string' || name.length === 0 || Buffer.byteLength(name, 'utf8') > 200) {
-    throw invalidArg('site name', 'a non-empty string of at most 200 bytes in UTF-8', name)
+    throw invalidSite('site name', 'a non-empty string of at most 200 bytes in UTF-8', name)
   }
   let explicit = null
   if (options !== undefined) {
@@ -99,11 +99,11 @@ function site (name, options) {
   return s
 }
 
+/** The Site value names: a Site, or a site name. */
 function resolveSite (value) {
   if (value instanceof Site) return value
   if (typeof value === 'string') return sites.get(value) || site(value)
-  if (value === undefined) return null
-  throw invalidArg('site', 'a Site or a site name', value)
+  throw invalidSite('site', 'a Site or a site name', value)
 }
 
 module.exports = { site, resolveSite, bakedTable, siteId, sites, Site, HEAP, SHORT, MEDIUM, LONG, CLASS_NAMES }

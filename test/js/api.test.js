@@ -196,6 +196,42 @@ test('explicit scopes: alloc, waitFor keeps the scope open until the work settle
   assert.throws(() => s.waitFor(Promise.resolve()), { code: 'ERR_SAMM_SCOPE_CLOSED' })
 })
 
+test('a scope\'s alloc with a site follows the site\'s class, in that scope even when another is current', () => {
+  const s = samm.scope()
+  const before = samm.stats()
+  samm.run(() => {
+    const own = s.alloc(64, short) // s, not the running request's scope
+    own.fill(3)
+    const unsafe = s.allocUnsafe(32, 'test.short')
+    const m = s.alloc(300, medium)
+    const l = s.allocUnsafe(70000, long)
+    const h = s.alloc(10, 'scope.heap.site')
+    assert.ok([own, unsafe, m, l, h].every((b) => Buffer.isBuffer(b)))
+    assert.deepEqual([own.length, unsafe.length, m.length, l.length, h.length], [64, 32, 300, 70000, 10])
+    assert.ok(m.every((x) => x === 0) && h.every((x) => x === 0))
+    s.close()
+    assert.equal(own.length, 0, 'short memory went with its scope')
+    assert.equal(unsafe.length, 0)
+    assert.equal(m.length, 300, 'medium memory lives until free()')
+    assert.equal(l.length, 70000, 'long memory lives until free()')
+    assert.equal(h.length, 10)
+    assert.equal(samm.free(m), true)
+    assert.equal(samm.free(l), true)
+  })
+  const after = samm.stats()
+  assert.equal(after.sites['test.short'].allocs - (before.sites['test.short']?.allocs ?? 0), 2)
+  assert.equal(after.sites['test.medium'].allocs - before.sites['test.medium'].allocs, 1)
+  assert.equal(after.sites['scope.heap.site'].class, 'heap')
+  assert.equal(after.outsideScope, before.outsideScope)
+  assert.throws(() => s.alloc(1, medium), { code: 'ERR_SAMM_SCOPE_CLOSED' })
+  assert.throws(() => s.allocUnsafe(1, short), { code: 'ERR_SAMM_SCOPE_CLOSED' })
+  const open = samm.scope()
+  assert.throws(() => open.alloc(1, 42), { code: 'ERR_SAMM_INVALID_SITE' })
+  assert.throws(() => open.alloc(-1, short), { code: 'ERR_SAMM_INVALID_SIZE' })
+  assert.equal(open.alloc(1, short).length, 1, 'a refused call leaves the scope usable')
+  open.close()
+})
+
 test('waitFor keeps deflate input intact until zlib has read it', async () => {
   const zlib = require('node:zlib')
   const { promisify } = require('node:util')
@@ -219,6 +255,7 @@ test('waitFor keeps deflate input intact until zlib has read it', async () => {
 })
 
 test('the budget refuses cleanly and the heap recovers', () => {
+  samm.collect() // freed memory of earlier tests stays committed until a trim
   samm.configure({ maxBytes: 2 * 1024 * 1024 })
   try {
     const kept = []

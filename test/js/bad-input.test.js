@@ -7,6 +7,16 @@ const samm = require('../..')
 const short = samm.site('bad.short', { class: 'short' })
 const medium = samm.site('bad.medium', { class: 'medium' })
 
+// Calls fn with a fresh scope and closes the scope whatever fn does.
+function inScope (fn) {
+  const s = samm.scope()
+  try {
+    return fn(s)
+  } finally {
+    s.close()
+  }
+}
+
 const cases = [
   ['alloc: size a string', () => samm.alloc('10', short), 'ERR_SAMM_INVALID_ARG', TypeError],
   ['alloc: size NaN', () => samm.alloc(NaN, short), 'ERR_SAMM_INVALID_SIZE', RangeError],
@@ -15,14 +25,16 @@ const cases = [
   ['alloc: size Infinity', () => samm.alloc(Infinity, medium), 'ERR_SAMM_INVALID_SIZE', RangeError],
   ['alloc: size above MAX_LENGTH', () => samm.alloc(2 ** 53, medium), 'ERR_SAMM_INVALID_SIZE', RangeError],
   ['alloc: size a BigInt', () => samm.alloc(10n, short), 'ERR_SAMM_INVALID_ARG', TypeError],
-  ['alloc: site missing', () => samm.alloc(10), 'ERR_SAMM_INVALID_ARG', TypeError],
-  ['alloc: site a number', () => samm.alloc(10, 5), 'ERR_SAMM_INVALID_ARG', TypeError],
-  ['alloc: site an object', () => samm.alloc(10, { name: 'x' }), 'ERR_SAMM_INVALID_ARG', TypeError],
+  ['alloc: site missing', () => samm.alloc(10), 'ERR_SAMM_INVALID_SITE', TypeError],
+  ['alloc: site a number', () => samm.alloc(10, 5), 'ERR_SAMM_INVALID_SITE', TypeError],
+  ['alloc: site an object', () => samm.alloc(10, { name: 'x' }), 'ERR_SAMM_INVALID_SITE', TypeError],
   ['allocUnsafe: size null', () => samm.allocUnsafe(null, short), 'ERR_SAMM_INVALID_ARG', TypeError],
-  ['site: empty name', () => samm.site(''), 'ERR_SAMM_INVALID_ARG', TypeError],
-  ['site: name not a string', () => samm.site(42), 'ERR_SAMM_INVALID_ARG', TypeError],
-  ['site: name too long', () => samm.site('x'.repeat(201)), 'ERR_SAMM_INVALID_ARG', TypeError],
-  ['site: name over 200 bytes in UTF-8', () => samm.site('é'.repeat(101)), 'ERR_SAMM_INVALID_ARG', TypeError],
+  ['scope.alloc: site a number', () => inScope((s) => s.alloc(10, 5)), 'ERR_SAMM_INVALID_SITE', TypeError],
+  ['scope.allocUnsafe: site null', () => inScope((s) => s.allocUnsafe(10, null)), 'ERR_SAMM_INVALID_SITE', TypeError],
+  ['site: empty name', () => samm.site(''), 'ERR_SAMM_INVALID_SITE', TypeError],
+  ['site: name not a string', () => samm.site(42), 'ERR_SAMM_INVALID_SITE', TypeError],
+  ['site: name too long', () => samm.site('x'.repeat(201)), 'ERR_SAMM_INVALID_SITE', TypeError],
+  ['site: name over 200 bytes in UTF-8', () => samm.site('é'.repeat(101)), 'ERR_SAMM_INVALID_SITE', TypeError],
   ['http: handler not a function', () => samm.http('handler'), 'ERR_SAMM_INVALID_ARG', TypeError],
   ['express: options not an object', () => samm.express(7), 'ERR_SAMM_INVALID_ARG', TypeError],
   ['site: unknown class', () => samm.site('a', { class: 'tiny' }), 'ERR_SAMM_INVALID_CLASS', TypeError],

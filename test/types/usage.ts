@@ -8,9 +8,10 @@ async function handler (): Promise<number> {
   return run(async (s: Scope) => {
     const a: Buffer = samm.alloc(1024, body)
     const b: Buffer = s.allocUnsafe(16)
+    const c: Buffer = s.alloc(64, 'parse.tmp')
     await s.waitFor(Promise.resolve(1))
     samm.current()?.close
-    return a.length + b.length + tmp.id
+    return a.length + b.length + c.length + tmp.id
   })
 }
 

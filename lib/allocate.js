@@ -1,0 +1,46 @@
+'use strict'
+// One allocation at a site: the site's class for this size picks the arena.
+// samm.alloc() passes the running request's scope, if any; a scope's own
+// alloc(size, site) passes that scope.
+
+const binding = require('./binding')
+const { fromNative } = require('./errors')
+const { checkSize } = require('./validate')
+const { counters, heapBuffer, limitFallback } = require('./counters')
+const { withRoom } = require('./chunks')
+const { resolveSite, HEAP, SHORT } = require('./site')
+const { tracer } = require('./trace')
+
+/**
+ * A Buffer of size bytes for the site where names, zero-filled if zero.
+ * scope: an open Scope for short-class memory, or undefined (the V8 heap
+ * then serves short-class allocations, counted as outside any scope).
+ */
+function allocate (size, where, zero, scope) {
+  checkSize('size', size)
+  const s = resolveSite(where)
+  const cls = s.classOf(size)
+  s.allocs++
+  s.bytes += size
+  if (tracer !== null) return tracer.alloc(size, s.name, scope, zero)
+  if (cls === SHORT) {
+    if (scope !== undefined) return zero ? scope.alloc(size) : scope.allocUnsafe(size)
+    counters.outsideScope++
+    s.heapFallbacks++
+  } else if (cls !== HEAP) {
+    let buf
+    try {
+      buf = withRoom(() => binding.alloc(cls, size, zero))
+    } catch (err) {
+      const fallback = limitFallback(fromNative(err), size, zero)
+      s.heapFallbacks++
+      return fallback
+    }
+    if (buf !== undefined) return buf
+    counters.noteExternalRefused()
+    s.heapFallbacks++
+  }
+  return heapBuffer(size, zero)
+}
+
+module.exports = { allocate }
