@@ -111,14 +111,40 @@ export interface Stats {
 export interface TableSite {
   name: string
   id: number
+  /** The class of the site as a whole. */
   class: LifetimeClass
+  /** Allocations profiled, how many outlived their request, how many were still alive at the end. */
+  allocs?: number
+  outlived?: number
+  censored?: number
+  /** The class per range of floor(log2(size)). */
   sizes?: Array<{ log2Min: number, log2Max: number, class: LifetimeClass }>
+}
+
+/** The clustering of one size class: lifetimes in µs. */
+export interface TableSizeClass {
+  log2Min: number
+  log2Max: number
+  /** Allocations profiled in this size class. */
+  samples: number
+  /** Clusters found (0 without data). */
+  k: number
+  /** Cluster centres, ascending. */
+  centroidsUs: number[]
+  /** Lifetimes between neighbouring clusters (k - 1 values). */
+  boundariesUs: number[]
+  /** The class each cluster maps to. */
+  classes: LifetimeClass[]
 }
 
 export interface Table {
   version: number
   /** Digest of the profile the table was baked from; '' for the default table. */
   digest: string
+  /** Share of a site's allocations that must die in their request for it to be short; null for the default table. */
+  shortMinInRequest: number | null
+  /** The clustering per size class; empty for the default table. */
+  sizeClasses: TableSizeClass[]
   sites: TableSite[]
 }
 

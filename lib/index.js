@@ -139,10 +139,20 @@ function stats () {
   return s
 }
 
-/** The baked table: { version, digest, sites }. */
+/**
+ * The baked table: { version, digest, shortMinInRequest, sizeClasses, sites }.
+ * sizeClasses carries each size class's clustering (centroids, boundaries
+ * and the class of each cluster); both lists are empty for the default table.
+ */
 function table () {
   const t = bakedTable()
-  return { version: t.version, digest: t.digest, sites: t.sites }
+  return {
+    version: t.version,
+    digest: t.digest,
+    shortMinInRequest: t.shortMinInRequest ?? null,
+    sizeClasses: t.sizeClasses ?? [],
+    sites: t.sites
+  }
 }
 
 /** Returns idle memory to the OS now (the idle timer does this on its own). */

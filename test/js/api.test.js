@@ -17,6 +17,7 @@ test('site() gives name, id and class, and the default table classes unknown sit
   assert.equal(short.class, 'short')
   assert.equal(samm.table().digest, '')
   assert.deepEqual(samm.table().sites, [])
+  assert.deepEqual(samm.table().sizeClasses, [])
 })
 
 test('heap-class sites return ordinary Buffers', () => {

@@ -54,10 +54,22 @@ test('profiled under load, baked and rebuilt, the sites come out short, medium a
     assert.equal(build.status, 0, build.stderr)
     const classes = spawnSync(process.execPath, ['-e', `
       const samm = require(${JSON.stringify(pkg)})
-      console.log(JSON.stringify([samm.site('gt.request').class, samm.site('gt.two').class, samm.site('gt.forever').class, samm.table().digest]))
+      console.log(JSON.stringify([samm.site('gt.request').class, samm.site('gt.two').class, samm.site('gt.forever').class, samm.table()]))
     `], { encoding: 'utf8' })
-    const [req, two, forever, digest] = JSON.parse(classes.stdout)
+    const [req, two, forever, baked] = JSON.parse(classes.stdout)
     assert.deepEqual([req, two, forever], ['short', 'medium', 'long'])
+    const digest = baked.digest
+    assert.match(digest, /^[0-9a-f]{16,}$/)
+    // The clustering is there to read: centroids ascending, one class each.
+    const clustered = baked.sizeClasses.filter((c) => c.k > 0)
+    assert.ok(clustered.length > 0)
+    for (const c of clustered) {
+      assert.equal(c.centroidsUs.length, c.k)
+      assert.equal(c.classes.length, c.k)
+      assert.equal(c.boundariesUs.length, c.k - 1)
+      assert.ok(c.centroidsUs.every((v, i) => i === 0 || v > c.centroidsUs[i - 1]))
+    }
+    assert.equal(baked.sites.find((s) => s.name === 'gt.forever').class, 'long')
 
     // A service that configures its profile gets the same table on npm ci.
     const service = path.join(tmp, 'service')
