@@ -35,7 +35,7 @@ class Scope {
   #end = 0
   #allocs = 0
   #native = -1 // handle of the native scope for large allocations, if any
-  #large = [] // its ArrayBuffers, detached at close
+  #large = null // its ArrayBuffers, detached at close
   #pending = 0 // waitFor() promises not yet settled
   #heapFallback = false
 
@@ -127,6 +127,7 @@ class Scope {
       this.#heapFallback = true
       return heapFallback(size)
     }
+    if (this.#large === null) this.#large = []
     this.#large.push(ab) // counted natively
     return new SammBuffer(ab, 0, size)
   }
@@ -173,7 +174,7 @@ class Scope {
     counters.scopesOpen--
     counters.scopeAllocs += this.#allocs
     for (let i = 0; i < chunks.length; i++) giveChunk(chunks[i])
-    if (this.#native !== -1) binding.scopeClose(this.#native, this.#large)
+    if (this.#native !== -1) binding.scopeClose(this.#native, this.#large ?? [])
     this.#large = null
   }
 }
