@@ -7,6 +7,10 @@
 // to the pool. Wrapping memory through Node-API costs about a microsecond a
 // chunk; a transfer costs a fifth of that and no native call.
 //
+// A scope that outgrows its first chunk takes spans: blocks of SPAN_CHUNKS
+// chunks, pooled the same way, so that a large scope pays one transfer per
+// span instead of one per chunk.
+//
 // Without a native transfer (or with SAMM_CHUNK_REUSE=0) a chunk goes back
 // to the native heap at every close, detached there, and the next take
 // wraps one again.
@@ -55,7 +59,12 @@ function findTransfer () {
 }
 
 const transfer = findTransfer()
+const SPAN_CHUNKS = 4
 const pool = [] // ArrayBuffers over whole chunks, ready for a scope
+const spans = [] // ArrayBuffers over spans
+
+/** Bytes of a span: SPAN_CHUNKS chunks. */
+function spanSize () { return SPAN_CHUNKS * counters.chunkSize }
 
 /**
  * An ArrayBuffer over a whole chunk; undefined when this runtime forbids
@@ -64,8 +73,18 @@ const pool = [] // ArrayBuffers over whole chunks, ready for a scope
 function takeChunk () {
   counters.chunkTakes++
   const ab = pool.pop()
-  if (ab !== undefined) return ab
-  const lent = binding.chunkLend()
+  return ab !== undefined ? ab : lend(undefined)
+}
+
+/** The same over a span (spanSize() bytes). */
+function takeSpan () {
+  counters.chunkTakes++
+  const ab = spans.pop()
+  return ab !== undefined ? ab : lend(spanSize())
+}
+
+function lend (size) {
+  const lent = withRoom(() => binding.chunkLend(size))
   // Moved at once, so that scopes only ever see ArrayBuffers of one shape.
   return transfer === null || lent === undefined ? lent : rearm(lent)
 }
@@ -79,27 +98,38 @@ function rearm (ab) {
   return fresh
 }
 
-/** Detaches ab (a chunk takeChunk gave) and keeps its memory for reuse. */
+/**
+ * Detaches ab (a chunk or span takeChunk or takeSpan gave) and keeps its
+ * memory for reuse.
+ */
 function giveChunk (ab) {
-  // Detached by its user (a transfer of their own): the chunk comes back
-  // through its finaliser once that memory has no ArrayBuffer left.
-  if (ab.byteLength === 0) return
-  if (transfer === null) {
+  const len = ab.byteLength
+  // Detached by its user (a transfer of their own): the memory comes back
+  // through its finaliser once it has no ArrayBuffer left.
+  if (len === 0) return
+  // Without a transfer, or of a size configure() has since changed.
+  if (transfer === null || (len !== counters.chunkSize && len !== spanSize())) {
     binding.chunkRelease(ab)
     return
   }
-  pool.push(rearm(ab))
+  if (len === counters.chunkSize) pool.push(rearm(ab))
+  else spans.push(rearm(ab))
 }
 
-/** Hands every pooled chunk back to the native heap. Returns how many. */
+/** Hands every pooled chunk and span back to the native heap. Returns how many. */
 function releaseChunks () {
-  const n = pool.length
+  const n = pool.length + spans.length
   while (pool.length > 0) binding.chunkRelease(pool.pop())
+  while (spans.length > 0) binding.chunkRelease(spans.pop())
   return n
 }
 
-/** Chunks waiting in the pool. */
-function pooledChunks () { return pool.length }
+/** Chunks and spans waiting in the pool: { chunks, spanBytes }. */
+function pooled () {
+  let spanBytes = 0
+  for (let i = 0; i < spans.length; i++) spanBytes += spans[i].byteLength
+  return { chunks: pool.length, spanBytes }
+}
 
 // The native idle timer asks for JavaScript's activity, and when the loop
 // has been idle, has the pool handed back before it trims the heap.
@@ -123,4 +153,4 @@ function withRoom (fn) {
   }
 }
 
-module.exports = { takeChunk, giveChunk, releaseChunks, pooledChunks, withRoom, reusesChunks: transfer !== null }
+module.exports = { takeChunk, takeSpan, spanSize, giveChunk, releaseChunks, pooled, withRoom, reusesChunks: transfer !== null }

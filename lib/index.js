@@ -7,7 +7,7 @@ const { counters } = require('./counters')
 const { allocate } = require('./allocate')
 const { callThenSettle } = require('./settle')
 const { Scope, SammBuffer } = require('./scope')
-const { releaseChunks, pooledChunks } = require('./chunks')
+const { releaseChunks, pooled } = require('./chunks')
 const { site, bakedTable, sites, Site, CLASS_NAMES } = require('./site')
 
 const { http } = require('./http')
@@ -121,12 +121,13 @@ function stats () {
   const s = JSON.parse(binding.statsJson())
   // Scopes live in JavaScript (the native ones serve only allocations larger
   // than a chunk), and chunks waiting in JavaScript's pool are cached, not in use.
-  const pooled = pooledChunks()
+  const js = pooled()
   s.scopes_opened = counters.scopesOpened
   s.scopes_open = counters.scopesOpen
   s.scopes_closed = counters.scopesOpened - counters.scopesOpen
-  s.pool_chunks += pooled
-  s.bump.in_use -= pooled * counters.chunkSize
+  s.pool_chunks += js.chunks
+  s.pool_large_bytes += js.spanBytes
+  s.bump.in_use -= js.chunks * counters.chunkSize + js.spanBytes
   s.bump.allocs += counters.scopeAllocs
   s.bump.frees += counters.scopeAllocs
   s.outsideScope = counters.outsideScope

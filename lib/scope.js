@@ -1,17 +1,17 @@
-// Request scopes. A scope takes whole chunks from the chunk pool
-// (chunks.js) and bumps Buffer views inside them in JavaScript, so a small
-// allocation costs one view object and no native call, and opening a scope
-// costs none either. An allocation larger than a chunk comes from a native
-// scope, opened on the first such allocation. close() detaches every
-// ArrayBuffer the scope used (stale views then read as length 0) and hands
-// the memory back for reuse.
+// Request scopes. A scope takes whole chunks (then spans of several, once it
+// outgrew its first chunk) from the pool (chunks.js) and bumps Buffer views
+// inside them in JavaScript, so a small allocation costs one view object and
+// no native call, and opening a scope costs none either. An allocation
+// larger than a span comes from a native scope, opened on the first such
+// allocation. close() detaches every ArrayBuffer the scope used (stale views
+// then read as length 0) and hands the memory back for reuse.
 
 const binding = require('./binding')
 const { SammError, fromNative } = require('./errors')
 const { checkSize } = require('./validate')
 const { tracer } = require('./trace')
 const { counters, limitFallback } = require('./counters')
-const { takeChunk, giveChunk, withRoom } = require('./chunks')
+const { takeChunk, takeSpan, spanSize, giveChunk, withRoom } = require('./chunks')
 const { allocate } = require('./allocate')
 
 // A Uint8Array subclass whose prototype chain reaches Buffer.prototype: a
@@ -93,10 +93,12 @@ class Scope {
 
   #take (size) {
     if (this.#heapFallback) return heapFallback(size)
-    if (size > counters.chunkSize) return this.#takeLarge(size)
+    if (size > spanSize()) return this.#takeLarge(size)
     let ab
     try {
-      ab = takeChunk()
+      // A scope that outgrew its first chunk is a large one: it goes on in
+      // spans, one transfer at close for several chunks' worth.
+      ab = this.#chunks.length === 0 && size <= counters.chunkSize ? takeChunk() : takeSpan()
     } catch (err) {
       return limitFallback(fromNative(err), size, false)
     }
@@ -112,7 +114,7 @@ class Scope {
     return new SammBuffer(ab, 0, size)
   }
 
-  // Larger than a chunk: a block of its own from the native scope.
+  // Larger than a span: a block of its own from the native scope.
   #takeLarge (size) {
     let ab
     try {

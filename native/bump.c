@@ -5,8 +5,9 @@
  * while the cache has room), in O(chunks).
  *
  * A chunk can also be lent whole (samm_chunk_lend) to a caller that bumps in
- * it itself across many requests; it is on the heap's lent list, counted in
- * use, until samm_chunk_return takes it back under its ticket.
+ * it itself across many requests, and so can a block of several chunks'
+ * size from the large-block cache; either is on the heap's lent list,
+ * counted in use, until samm_chunk_return takes it back under its ticket.
  *
  * Scope structs are recycled through the heap's free list; a closed scope
  * keeps open == false until it is reopened, which is how a use after close
@@ -102,42 +103,50 @@ size_t samm_scope_used(const samm_scope *s) {
   return s->retired + (size_t)(s->head.cursor - s->base);
 }
 
-void *samm_chunk_lend(samm_heap *heap, size_t *len, uint64_t *ticket) {
-  samm__segment *seg = samm__chunk_get(heap, &heap->bump);
+void *samm_chunk_lend(samm_heap *heap, size_t size, size_t *len, uint64_t *ticket) {
+  samm__segment *seg;
+  if (size <= heap->cfg.chunk_size) {
+    seg = samm__chunk_get(heap, &heap->bump);
+  } else {
+    size_t bytes = samm__align_up(size, SAMM__GRANULE);
+    if (size > SAMM_MAX_ALLOC || bytes < size) return samm__fail(heap, SAMM_EINVALID_SIZE);
+    seg = samm__large_get(heap, bytes);
+  }
   if (seg == NULL) return NULL;
   samm__arena_in_use(&heap->bump, (int64_t)seg->size);
-  seg->u.lend_ticket = ++heap->last_ticket;
+  seg->lend_ticket = ++heap->last_ticket;
   samm__seg_list_push(&heap->lent, seg);
   *len = seg->size;
-  *ticket = seg->u.lend_ticket;
+  *ticket = seg->lend_ticket;
   return seg->base;
 }
 
-/* The lent chunk that starts at p, or NULL. */
+/* The lent chunk or block that starts at p, or NULL. */
 static samm__segment *lent_chunk(const samm_heap *heap, const void *p) {
   samm__segment *seg = samm__segmap_find(&heap->map, p);
-  if (seg == NULL || seg->kind != SAMM__SEG_CHUNK || seg->base != p ||
-      seg->u.lend_ticket == 0)
-    return NULL;
+  if (seg == NULL || seg->base != p || seg->lend_ticket == 0) return NULL;
   return seg;
 }
 
 uint64_t samm_chunk_ticket(const samm_heap *heap, const void *chunk) {
   const samm__segment *seg = lent_chunk(heap, chunk);
-  return seg == NULL ? 0 : seg->u.lend_ticket;
+  return seg == NULL ? 0 : seg->lend_ticket;
 }
 
 int samm_chunk_return(samm_heap *heap, void *chunk, uint64_t ticket) {
   samm__segment *seg = lent_chunk(heap, chunk);
-  if (seg == NULL || seg->u.lend_ticket != ticket) {
+  if (seg == NULL || seg->lend_ticket != ticket) {
     heap->counters.invalid_frees++;
     return heap->last_error = SAMM_EBAD_POINTER;
   }
-  seg->u.lend_ticket = 0;
+  seg->lend_ticket = 0;
   samm__seg_list_remove(&heap->lent, seg);
   heap->bump.in_use -= seg->size;
   samm__poison(heap, seg->base, seg->size);
-  samm__chunk_put(heap, seg);
+  if (seg->kind == SAMM__SEG_BUMP_LARGE)
+    samm__large_put(heap, seg);
+  else
+    samm__chunk_put(heap, seg);
   if (SAMM__UNLIKELY(heap->cfg.debug >= 2) && samm_heap_check(heap) != SAMM_EOK)
     return heap->last_error = SAMM_ECORRUPT;
   return SAMM_EOK;
@@ -244,8 +253,8 @@ int samm__bump_check(const samm_heap *heap) {
   }
   size_t lent = 0;
   for (const samm__segment *seg = heap->lent.head; seg != NULL; seg = seg->next) {
-    if (seg->kind != SAMM__SEG_CHUNK || seg->arena != &heap->bump || seg->u.lend_ticket == 0 ||
-        seg->u.lend_ticket > heap->last_ticket)
+    if ((seg->kind != SAMM__SEG_CHUNK && seg->kind != SAMM__SEG_BUMP_LARGE) ||
+        seg->arena != &heap->bump || seg->lend_ticket == 0 || seg->lend_ticket > heap->last_ticket)
       return SAMM_ECORRUPT;
     reserved += seg->size;
     committed += seg->committed;

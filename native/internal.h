@@ -73,11 +73,11 @@ typedef struct samm__segment {
   size_t committed;           /* bytes of it counted as committed */
   struct samm__segment *next; /* in its owner's list */
   struct samm__segment *prev;
+  uint64_t lend_ticket;       /* CHUNK, BUMP_LARGE: its lend while lent, else 0 */
   union {
     samm__slab_span slab;
     samm__region_seg region;
     size_t large_size;        /* BUMP_LARGE, REGION_LARGE: bytes asked for */
-    uint64_t lend_ticket;     /* CHUNK: its lend while lent, else 0 */
   } u;
 } samm__segment;
 
@@ -176,7 +176,7 @@ struct samm_heap {
   samm__seg_list pool;             /* free request chunks */
   samm__seg_list large_pool;       /* free large scope blocks, newest first */
   uint64_t large_pool_bytes;       /* their total size */
-  samm__seg_list lent;             /* chunks lent by samm_chunk_lend */
+  samm__seg_list lent;             /* chunks and blocks lent by samm_chunk_lend */
   uint64_t last_ticket;            /* of the newest lend */
   samm_scope *open_scopes;
   samm_scope *free_scopes;

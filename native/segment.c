@@ -129,7 +129,6 @@ samm__segment *samm__chunk_get(samm_heap *heap, samm_arena_stats *arena) {
   samm__segment *seg = samm__seg_list_pop(&heap->pool);
   if (seg != NULL) {
     samm__segment_move(seg, arena);
-    seg->u.lend_ticket = 0;
     return seg;
   }
   size_t size = (size_t)heap->cfg.chunk_size;

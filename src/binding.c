@@ -333,16 +333,21 @@ static void chunk_finalize(napi_env env, void *data, void *hint) {
   instance_free_if_done(inst);
 }
 
-/* chunkLend() -> ArrayBuffer over a whole chunk, or undefined when external
- * buffers are not allowed here. */
+/* chunkLend(size?) -> ArrayBuffer over a whole chunk (size omitted or at
+ * most a chunk) or over a block of at least size bytes, or undefined when
+ * external buffers are not allowed here. */
 static napi_value chunk_lend(napi_env env, napi_callback_info info) {
   GET_ARGS(1);
-  (void)argv;
+  uint64_t size = 0;
+  napi_valuetype t = napi_undefined;
+  if (argc >= 1) NAPI_CALL(env, napi_typeof(env, argv[0], &t));
+  NAPI_ASSERT(env, t == napi_undefined || arg_u64(env, argv[0], &size), "ERR_SAMM_INVALID_ARG",
+              "chunkLend(size?)");
   chunk_rec *rec = malloc(sizeof *rec);
   if (rec == NULL) return throw_samm(env, SAMM_ENOMEM);
   size_t len = 0;
   uint64_t ticket = 0;
-  void *p = samm_chunk_lend(inst->heap, &len, &ticket);
+  void *p = samm_chunk_lend(inst->heap, size, &len, &ticket);
   if (p == NULL) {
     free(rec);
     return throw_samm(env, samm_heap_last_error(inst->heap));

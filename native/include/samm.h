@@ -155,7 +155,7 @@ int samm_config_from_env(samm_config *cfg, const char **bad_env);
   X(collects, "samm_collect calls")                                            \
   X(pool_chunks, "request chunks cached for reuse")                          \
   X(pool_large_bytes, "bytes of large scope blocks cached for reuse")         \
-  X(chunks_lent, "request chunks lent to a caller that bumps in them itself")
+  X(chunks_lent, "request chunks and blocks lent to a caller that bumps in them itself")
 
 typedef struct samm_arena_stats {
 #define SAMM__STAT_FIELD(field, desc) uint64_t field;
@@ -209,16 +209,19 @@ void *samm_scope_take(samm_scope *scope, size_t min_size, size_t *len);
 size_t samm_scope_used(const samm_scope *scope);
 
 /* Lends a whole request chunk to a caller that bumps allocations in it
- * itself and keeps it across several requests (the JavaScript scopes). It
- * counts as in use in the bump arena until returned. *len receives its size,
- * *ticket this lend's identity (never 0; a chunk lent again gets a new one).
- * NULL on failure (budget, OS). */
-void *samm_chunk_lend(samm_heap *heap, size_t *len, uint64_t *ticket);
+ * itself and keeps it across several requests (the JavaScript scopes); when
+ * size exceeds the chunk size, a block of at least size bytes of its own
+ * (from the cache of large scope blocks). It counts as in use in the bump
+ * arena until returned. *len receives its size, *ticket this lend's
+ * identity (never 0; memory lent again gets a new one). NULL on failure
+ * (budget, OS, SAMM_EINVALID_SIZE above SAMM_MAX_ALLOC). */
+void *samm_chunk_lend(samm_heap *heap, size_t size, size_t *len, uint64_t *ticket);
 /* The ticket of chunk's current lend, or 0 when chunk is not lent. */
 uint64_t samm_chunk_ticket(const samm_heap *heap, const void *chunk);
-/* Takes a lent chunk back into the pool. Refused with SAMM_EBAD_POINTER,
- * nothing changing, unless chunk is lent under this ticket: a late second
- * return of the same lend can never take back a later one. */
+/* Takes a lent chunk back into the pool (a lent block into the large-block
+ * cache). Refused with SAMM_EBAD_POINTER, nothing changing, unless chunk is
+ * lent under this ticket: a late second return of the same lend can never
+ * take back a later one. */
 int samm_chunk_return(samm_heap *heap, void *chunk, uint64_t ticket);
 
 /* The bump state at the head of every scope, public only so that the fast

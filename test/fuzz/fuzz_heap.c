@@ -116,16 +116,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       case 7:
         samm_heap_set_limit(h, (uint64_t)(1 + arg % 16) << 20);
         break;
-      case 8: { /* lend a chunk, or return one (a stale ticket first) */
+      case 8: { /* lend a chunk or a larger block, or return one (a stale ticket first) */
         if (arg & 1) {
           if (count == MAX_BLOCKS) break;
           blk b = {NULL, 0, tag++ ? tag : ++tag, -2, 0};
-          b.p = samm_chunk_lend(h, &b.n, &b.ticket);
+          size_t want = (arg & 2) ? (size_t)(arg >> 2) % (4 * cfg.chunk_size) : 0;
+          b.p = samm_chunk_lend(h, want, &b.n, &b.ticket);
           if (b.p == NULL) {
             if (samm_heap_last_error(h) != SAMM_ELIMIT) abort();
             break;
           }
-          if (b.n != cfg.chunk_size || samm_chunk_ticket(h, b.p) != b.ticket) abort();
+          if (want <= cfg.chunk_size ? b.n != cfg.chunk_size : b.n < want) abort();
+          if (samm_chunk_ticket(h, b.p) != b.ticket) abort();
           fill(&b);
           blocks[count++] = b;
         } else {

@@ -135,7 +135,7 @@ test('allocations larger than a chunk work and are released with the scope', () 
 })
 
 test('a closed scope\'s large block serves later scopes: stale views stay empty, alloc stays zero-filled', () => {
-  const size = 600 * 1024 // larger than a chunk: a block of its own
+  const size = 1536 * 1024 // larger than a span of four chunks: a block of its own
   let first
   samm.run(() => { first = samm.allocUnsafe(size, short).fill(0xab) })
   assert.equal(first.length, 0)

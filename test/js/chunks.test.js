@@ -60,6 +60,31 @@ test('concurrent scopes over reused chunks never overlap', () => {
   assert.equal(samm.stats().bump.in_use, 0)
 })
 
+test('a scope that outgrows its first chunk goes on in spans, reused the same way', () => {
+  const chunk = chunkSize()
+  const s1 = samm.scope()
+  const bufs = [s1.allocUnsafe(chunk - 1000).fill(1)] // the first chunk
+  for (let i = 0; i < 6; i++) bufs.push(s1.allocUnsafe(100 * 1024).fill(2 + i)) // outgrown: a span
+  bufs.push(s1.allocUnsafe(3 * chunk).fill(9)) // no room left in the span: another
+  assert.equal(samm.stats().bump.in_use, chunk + 2 * 4 * chunk, 'one chunk and two spans of four chunks')
+  bufs.forEach((b, i) => assert.ok(b.every((x) => x === [1, 2, 3, 4, 5, 6, 7, 9][i]), `pattern ${i} intact`))
+  s1.close()
+  assert.ok(bufs.every((b) => b.length === 0), 'stale views of spans are empty')
+  assert.equal(samm.stats().bump.in_use, 0)
+  assert.ok(samm.stats().pool_large_bytes >= 2 * 4 * chunk, 'spans kept for reuse')
+
+  const s2 = samm.scope()
+  s2.allocUnsafe(chunk)
+  const z = s2.alloc(4 * chunk) // a whole span, over s1's bytes
+  assert.ok(z.every((x) => x === 0), 'zero-filled over the old bytes')
+  z.fill(0x5a)
+  assert.ok(bufs.every((b) => b.length === 0), 'a stale view never sees the new scope')
+  s2.close()
+  samm.collect()
+  assert.equal(samm.stats().chunks_lent, 0, 'the idle trim hands spans back too')
+  assert.ok(samm.stats().pool_large_bytes <= chunk * samm.config().poolChunks)
+})
+
 test('a scope buffer\'s ArrayBuffer behaves as this realm\'s and is never moved to another thread', () => {
   for (let i = 0; i < 3; i++) { // the first scope wraps a chunk, later ones reuse it
     const s = samm.scope()

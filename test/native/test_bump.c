@@ -336,8 +336,8 @@ static void lent_chunks_are_counted_and_come_back_once(void **state) {
   samm_heap *h = heap_with(&f, 0);
   size_t len = 0;
   uint64_t t1 = 0, t2 = 0;
-  uint8_t *a = samm_chunk_lend(h, &len, &t1);
-  uint8_t *b = samm_chunk_lend(h, &len, &t2);
+  uint8_t *a = samm_chunk_lend(h, 0, &len, &t1);
+  uint8_t *b = samm_chunk_lend(h, 0, &len, &t2);
   assert_non_null(a);
   assert_non_null(b);
   assert_int_equal(len, 256 << 10);
@@ -365,7 +365,7 @@ static void lent_chunks_are_counted_and_come_back_once(void **state) {
   assert_int_equal(samm_chunk_ticket(h, a), 0);
   /* Lent again: a late return of the first lend cannot take it back. */
   uint64_t t3 = 0;
-  uint8_t *c = samm_chunk_lend(h, &len, &t3);
+  uint8_t *c = samm_chunk_lend(h, 0, &len, &t3);
   assert_ptr_equal(c, a); /* the pool hands back its newest chunk */
   assert_int_equal(samm_chunk_return(h, a, t1), SAMM_EBAD_POINTER);
   assert_int_equal(stats_of(h).chunks_lent, 2);
@@ -373,6 +373,47 @@ static void lent_chunks_are_counted_and_come_back_once(void **state) {
   assert_heap_valid(h);
   assert_int_equal(samm_chunk_return(h, c, t3), SAMM_EOK);
   /* b stays lent: destroy releases it with everything else. */
+  samm_heap_destroy(h);
+  assert_int_equal(f.mapped, 0);
+}
+
+static void lent_blocks_come_from_the_large_cache_and_go_back_there(void **state) {
+  (void)state;
+  fault_os f;
+  fault_os_init(&f);
+  samm_heap *h = heap_with(&f, 0);
+  size_t len = 0;
+  uint64_t t = 0;
+  uint8_t *a = samm_chunk_lend(h, (1 << 20) - 100, &len, &t);
+  assert_non_null(a);
+  assert_int_equal(len, 1 << 20);
+  memset(a, 7, len);
+  assert_int_equal(stats_of(h).chunks_lent, 1);
+  assert_int_equal(stats_of(h).bump.in_use, len);
+  assert_int_equal(samm_chunk_ticket(h, a), t);
+  assert_heap_valid(h);
+  /* A scope's own large block is not lent: it cannot be returned. */
+  samm_scope *s = samm_scope_open(h);
+  uint8_t *big = samm_scope_alloc(s, 600 << 10);
+  assert_non_null(big);
+  assert_int_equal(samm_chunk_ticket(h, big), 0);
+  assert_int_equal(samm_chunk_return(h, big, 1), SAMM_EBAD_POINTER);
+  assert_int_equal(samm_scope_close(s), SAMM_EOK);
+  assert_int_equal(samm_chunk_return(h, a, t), SAMM_EOK);
+  assert_int_equal(stats_of(h).chunks_lent, 0);
+  assert_int_equal(stats_of(h).bump.in_use, 0);
+  /* Cached, then lent again without a new mapping, under a new ticket. */
+  int maps = f.maps;
+  uint64_t t2 = 0;
+  assert_ptr_equal(samm_chunk_lend(h, 1 << 20, &len, &t2), a);
+  assert_int_equal(f.maps, maps);
+  assert_true(t2 != t);
+  assert_int_equal(samm_chunk_return(h, a, t), SAMM_EBAD_POINTER);
+  assert_heap_valid(h);
+  /* Beyond what any allocation may be: refused. */
+  assert_null(samm_chunk_lend(h, SAMM_MAX_ALLOC + 1, &len, &t));
+  assert_int_equal(samm_heap_last_error(h), SAMM_EINVALID_SIZE);
+  /* a stays lent: destroy releases it with everything else. */
   samm_heap_destroy(h);
   assert_int_equal(f.mapped, 0);
 }
@@ -385,13 +426,13 @@ static void lending_respects_the_budget(void **state) {
   size_t len;
   uint64_t t[5];
   uint8_t *p[5];
-  for (int i = 0; i < 4; i++) assert_non_null(p[i] = samm_chunk_lend(h, &len, &t[i]));
-  assert_null(samm_chunk_lend(h, &len, &t[4]));
+  for (int i = 0; i < 4; i++) assert_non_null(p[i] = samm_chunk_lend(h, 0, &len, &t[i]));
+  assert_null(samm_chunk_lend(h, 0, &len, &t[4]));
   assert_int_equal(samm_heap_last_error(h), SAMM_ELIMIT);
   assert_int_equal(samm_chunk_return(h, p[2], t[2]), SAMM_EOK);
   /* The returned chunk is pooled and lent again without a new mapping. */
   int maps = f.maps;
-  assert_ptr_equal(samm_chunk_lend(h, &len, &t[4]), p[2]);
+  assert_ptr_equal(samm_chunk_lend(h, 0, &len, &t[4]), p[2]);
   assert_int_equal(f.maps, maps);
   assert_heap_valid(h);
   samm_heap_destroy(h);
@@ -416,6 +457,7 @@ int main(void) {
       cmocka_unit_test(debug_mode_poisons_closed_scopes),
       cmocka_unit_test(destroy_releases_open_scopes),
       cmocka_unit_test(lent_chunks_are_counted_and_come_back_once),
+      cmocka_unit_test(lent_blocks_come_from_the_large_cache_and_go_back_there),
       cmocka_unit_test(lending_respects_the_budget),
   };
   return cmocka_run_group_tests_name("bump", tests, NULL, NULL);
