@@ -95,9 +95,9 @@ export interface Stats {
   collects: number
   /** Free request chunks kept for reuse (by the heap and by JavaScript's pool). */
   pool_chunks: number
-  /** Chunks lent to JavaScript: held by scopes or waiting in its pool. */
+  /** Chunks and spans lent to JavaScript: held by scopes or waiting in its pool. */
   chunks_lent: number
-  /** Bytes of scope allocations larger than a chunk, kept for reuse. */
+  /** Bytes of blocks larger than a chunk kept for reuse: scope allocations and spans. */
   pool_large_bytes: number
   /** Short-class allocations made outside any scope (served by the V8 heap). */
   outsideScope: number
