@@ -9,7 +9,8 @@
 //
 // A scope that outgrows its first chunk takes spans: blocks of SPAN_CHUNKS
 // chunks, pooled the same way, so that a large scope pays one transfer per
-// span instead of one per chunk.
+// span instead of one per chunk. Where most recent scopes were that large,
+// new scopes start in a span.
 //
 // Without a native transfer (or with SAMM_CHUNK_REUSE=0) a chunk goes back
 // to the native heap at every close, detached there, and the next take
@@ -124,6 +125,23 @@ function releaseChunks () {
   return n
 }
 
+// How scopes ran lately: up by one for each that used more than a chunk,
+// down by one for each that did not, within -LARGE_MEMORY..LARGE_MEMORY.
+const LARGE_MEMORY = 8
+let largeScopes = -LARGE_MEMORY
+
+/** True when most recent scopes used more than a chunk. */
+function scopesRunLarge () { return largeScopes > 0 }
+
+/** Counts a closing scope: large when it used more than a chunk. */
+function noteScopeSize (large) {
+  if (large) {
+    if (largeScopes < LARGE_MEMORY) largeScopes++
+  } else if (largeScopes > -LARGE_MEMORY) {
+    largeScopes--
+  }
+}
+
 /** Chunks and spans waiting in the pool: { chunks, spanBytes }. */
 function pooled () {
   let spanBytes = 0
@@ -153,4 +171,15 @@ function withRoom (fn) {
   }
 }
 
-module.exports = { takeChunk, takeSpan, spanSize, giveChunk, releaseChunks, pooled, withRoom, reusesChunks: transfer !== null }
+module.exports = {
+  takeChunk,
+  takeSpan,
+  spanSize,
+  giveChunk,
+  releaseChunks,
+  pooled,
+  withRoom,
+  scopesRunLarge,
+  noteScopeSize,
+  reusesChunks: transfer !== null
+}

@@ -11,7 +11,7 @@ const { SammError, fromNative } = require('./errors')
 const { checkSize } = require('./validate')
 const { tracer } = require('./trace')
 const { counters, limitFallback } = require('./counters')
-const { takeChunk, takeSpan, spanSize, giveChunk, withRoom } = require('./chunks')
+const { takeChunk, takeSpan, spanSize, giveChunk, withRoom, scopesRunLarge, noteScopeSize } = require('./chunks')
 const { allocate } = require('./allocate')
 
 // A Uint8Array subclass whose prototype chain reaches Buffer.prototype: a
@@ -97,8 +97,10 @@ class Scope {
     let ab
     try {
       // A scope that outgrew its first chunk is a large one: it goes on in
-      // spans, one transfer at close for several chunks' worth.
-      ab = this.#chunks.length === 0 && size <= counters.chunkSize ? takeChunk() : takeSpan()
+      // spans, one transfer at close for several chunks' worth. Where
+      // scopes lately were large, a new one starts in a span.
+      const chunk = this.#chunks.length === 0 && size <= counters.chunkSize && !scopesRunLarge()
+      ab = chunk ? takeChunk() : takeSpan()
     } catch (err) {
       return limitFallback(fromNative(err), size, false)
     }
@@ -171,6 +173,7 @@ class Scope {
     this.#state = CLOSED
     if (tracer !== null) tracer.scopeClosed(this)
     const chunks = this.#chunks
+    noteScopeSize(chunks.length > 1 || this.#off > counters.chunkSize)
     this.#chunks = this.#ab = null
     this.#end = this.#off = 0
     counters.scopesOpen--

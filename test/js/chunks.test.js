@@ -13,7 +13,23 @@ const reuse = process.env.SAMM_CHUNK_REUSE !== '0'
 const chunkSize = () => samm.config().chunkSize
 const settle = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
+// A scope of one small allocation; returns the bump memory it held.
+function smallScope () {
+  const s = samm.scope()
+  s.allocUnsafe(64).fill(1)
+  const held = samm.stats().bump.in_use
+  s.close()
+  return held
+}
+
+// Enough small scopes that, whatever ran before, recent scopes are small:
+// the next scope starts in a chunk.
+function leanSmall () {
+  for (let i = 0; i < 17; i++) smallScope()
+}
+
 test('a closed scope\'s chunk serves the next scope: stale views are empty, alloc is zero-filled', () => {
+  leanSmall()
   const s1 = samm.scope()
   const a = s1.allocUnsafe(4096).fill(0xab)
   const b = s1.allocUnsafe(100).fill(0xcd)
@@ -62,6 +78,7 @@ test('concurrent scopes over reused chunks never overlap', () => {
 
 test('a scope that outgrows its first chunk goes on in spans, reused the same way', () => {
   const chunk = chunkSize()
+  leanSmall()
   const s1 = samm.scope()
   const bufs = [s1.allocUnsafe(chunk - 1000).fill(1)] // the first chunk
   for (let i = 0; i < 6; i++) bufs.push(s1.allocUnsafe(100 * 1024).fill(2 + i)) // outgrown: a span
@@ -83,6 +100,23 @@ test('a scope that outgrows its first chunk goes on in spans, reused the same wa
   samm.collect()
   assert.equal(samm.stats().chunks_lent, 0, 'the idle trim hands spans back too')
   assert.ok(samm.stats().pool_large_bytes <= chunk * samm.config().poolChunks)
+})
+
+test('scopes start in a span once most recent scopes outgrew a chunk, and in a chunk after small ones again', () => {
+  const chunk = chunkSize()
+  const large = () => {
+    const s = samm.scope()
+    s.allocUnsafe(chunk).fill(2)
+    s.allocUnsafe(chunk).fill(3)
+    s.close()
+  }
+  leanSmall()
+  assert.equal(smallScope(), chunk, 'a small scope holds one chunk')
+  for (let i = 0; i < 9; i++) large()
+  assert.equal(smallScope(), 4 * chunk, 'after large scopes, a new scope starts in a span')
+  for (let i = 0; i < 9; i++) smallScope()
+  assert.equal(smallScope(), chunk, 'and in a chunk again once scopes are small')
+  assert.equal(samm.stats().bump.in_use, 0)
 })
 
 test('a scope buffer\'s ArrayBuffer behaves as this realm\'s and is never moved to another thread', () => {
