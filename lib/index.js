@@ -120,7 +120,8 @@ function config () {
 function stats () {
   const s = JSON.parse(binding.statsJson())
   // Scopes live in JavaScript (the native ones serve only allocations larger
-  // than a chunk), and chunks waiting in JavaScript's pool are cached, not in use.
+  // than a span), and chunks and spans waiting in JavaScript's pool are
+  // cached, not in use.
   const js = pooled()
   s.scopes_opened = counters.scopesOpened
   s.scopes_open = counters.scopesOpen
