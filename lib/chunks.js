@@ -108,13 +108,13 @@ function giveChunk (ab) {
   // Detached by its user (a transfer of their own): the memory comes back
   // through its finaliser once it has no ArrayBuffer left.
   if (len === 0) return
+  const to = len === counters.chunkSize ? pool : len === spanSize() ? spans : null
   // Without a transfer, or of a size configure() has since changed.
-  if (transfer === null || (len !== counters.chunkSize && len !== spanSize())) {
+  if (transfer === null || to === null) {
     binding.chunkRelease(ab)
     return
   }
-  if (len === counters.chunkSize) pool.push(rearm(ab))
-  else spans.push(rearm(ab))
+  to.push(rearm(ab))
 }
 
 /** Hands every pooled chunk and span back to the native heap. Returns how many. */
@@ -144,9 +144,7 @@ function noteScopeSize (large) {
 
 /** Chunks and spans waiting in the pool: { chunks, spanBytes }. */
 function pooled () {
-  let spanBytes = 0
-  for (let i = 0; i < spans.length; i++) spanBytes += spans[i].byteLength
-  return { chunks: pool.length, spanBytes }
+  return { chunks: pool.length, spanBytes: spans.length * spanSize() }
 }
 
 // The native idle timer asks for JavaScript's activity, and when the loop

@@ -2,10 +2,10 @@
  *
  * One samm_heap per environment (main thread or worker), held in instance
  * data and destroyed by the environment's cleanup hook. Scope memory reaches
- * JavaScript as external ArrayBuffers over whole chunks lent to it, which
- * it keeps across scopes (see "chunks lent to JavaScript"); allocations
- * larger than a chunk come from a native scope and are detached at its
- * close. Medium and long blocks are one external Buffer each; free()
+ * JavaScript as external ArrayBuffers over whole chunks and spans of
+ * several chunks lent to it, which it keeps across scopes (see "chunks lent
+ * to JavaScript"); allocations larger than a span come from a native scope
+ * and are detached at its close. Medium and long blocks are one external Buffer each; free()
  * detaches and returns the block, and a finaliser returns what JavaScript
  * dropped. A repeating, unref'd libuv timer trims the heap (JavaScript's
  * chunk pool first) once it has seen no activity for idleTrimMs.
