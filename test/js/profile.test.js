@@ -7,6 +7,7 @@ const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
+const net = require('node:net')
 const { spawnSync } = require('node:child_process')
 
 const ROOT = path.join(__dirname, '..', '..')
@@ -17,17 +18,33 @@ function samm (args, opts = {}) {
   return spawnSync(process.execPath, [SAMM, ...args], { encoding: 'utf8', ...opts })
 }
 
+// A port the service can listen on: one that binds now, below the kernel's
+// ephemeral range (32768 and up here), so no outgoing connection of another
+// process takes it between this probe and the service's listen.
+async function listenablePort () {
+  for (let i = 0; i < 200; i++) {
+    const port = 20000 + ((process.pid + i * 37) % 12000)
+    const free = await new Promise((resolve) => {
+      const probe = net.createServer()
+      probe.once('error', () => resolve(false))
+      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)))
+    })
+    if (free) return port
+  }
+  throw new Error('no free port between 20000 and 32000')
+}
+
 function copyPackage (dest) {
   for (const entry of ['binding.gyp', 'package.json', 'native', 'src', 'lib', 'scripts', 'profiler', 'bin']) {
     fs.cpSync(path.join(ROOT, entry), path.join(dest, entry), { recursive: true })
   }
 }
 
-test('profiled under load, baked and rebuilt, the sites come out short, medium and long', { timeout: 240000 }, () => {
+test('profiled under load, baked and rebuilt, the sites come out short, medium and long', { timeout: 240000 }, async () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'samm-e2e-'))
   try {
     const profile = path.join(tmp, 'samm.profile')
-    const port = 20000 + (process.pid % 20000)
+    const port = await listenablePort()
     const run = samm(['profile', '--out', profile, '--duration', '6', '--connections', '8',
       '--load', `http://127.0.0.1:${port}/`, '--', process.execPath, FIXTURE], { env: { ...process.env, PORT: String(port) } })
     assert.equal(run.status, 0, run.stderr)
