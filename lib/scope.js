@@ -29,7 +29,8 @@ function scopeClosed () {
 
 class Scope {
   #state = OPEN
-  #chunks = [] // every chunk taken, handed back at close
+  #first = null // the first chunk (or span) taken, handed back at close
+  #more = null // any taken after it: an array, made only for scopes that need one
   #ab = null // the chunk being bumped
   #off = 0
   #end = 0
@@ -99,7 +100,7 @@ class Scope {
       // A scope that outgrew its first chunk is a large one: it goes on in
       // spans, one transfer at close for several chunks' worth. Where
       // scopes lately were large, a new one starts in a span.
-      const chunk = this.#chunks.length === 0 && size <= counters.chunkSize && !scopesRunLarge()
+      const chunk = this.#first === null && size <= counters.chunkSize && !scopesRunLarge()
       ab = chunk ? takeChunk() : takeSpan()
     } catch (err) {
       return limitFallback(fromNative(err), size, false)
@@ -108,7 +109,9 @@ class Scope {
       this.#heapFallback = true
       return heapFallback(size)
     }
-    this.#chunks.push(ab)
+    if (this.#first === null) this.#first = ab
+    else if (this.#more === null) this.#more = [ab]
+    else this.#more.push(ab)
     this.#ab = ab
     this.#off = (size + 7) & ~7
     this.#end = ab.byteLength
@@ -172,13 +175,15 @@ class Scope {
   #release () {
     this.#state = CLOSED
     if (tracer !== null) tracer.scopeClosed(this)
-    const chunks = this.#chunks
-    noteScopeSize(chunks.length > 1 || this.#off > counters.chunkSize)
-    this.#chunks = this.#ab = null
+    const first = this.#first
+    const more = this.#more
+    noteScopeSize(more !== null || this.#off > counters.chunkSize)
+    this.#first = this.#more = this.#ab = null
     this.#end = this.#off = 0
     counters.scopesOpen--
     counters.scopeAllocs += this.#allocs
-    for (let i = 0; i < chunks.length; i++) giveChunk(chunks[i])
+    if (first !== null) giveChunk(first)
+    if (more !== null) for (let i = 0; i < more.length; i++) giveChunk(more[i])
     if (this.#native !== -1) binding.scopeClose(this.#native, this.#large ?? [])
     this.#large = null
   }
