@@ -5,10 +5,11 @@
  * JavaScript as external ArrayBuffers over whole chunks and spans of
  * several chunks lent to it, which it keeps across scopes (see "chunks lent
  * to JavaScript"); allocations larger than a span come from a native scope
- * and are detached at its close. Medium and long blocks are one external Buffer each; free()
- * detaches and returns the block, and a finaliser returns what JavaScript
- * dropped. A repeating, unref'd libuv timer trims the heap (JavaScript's
- * chunk pool first) once it has seen no activity for idleTrimMs.
+ * and are detached at its close. Medium and long blocks are one external
+ * Buffer each; free() detaches and returns the block, and a finaliser
+ * returns what JavaScript dropped. A repeating, unref'd libuv timer trims
+ * the heap (JavaScript's chunk pool first) once it has seen no activity for
+ * idleTrimMs.
  *
  * Threading: everything runs on the environment's JavaScript thread.
  */

@@ -156,6 +156,8 @@ function measureBytes (name, size) {
   return JSON.parse(out).value
 }
 
+function sizeLabel (size) { return size >= 1024 ? `${size / 1024} KiB` : `${size} B` }
+
 function median (v) {
   const s = [...v].sort((a, b) => a - b)
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
@@ -175,8 +177,7 @@ function main () {
   console.log(`|---:|${CASES.map(() => '---:').join('|')}|---:|---:|---:|`)
   for (const size of SIZES) {
     const med = Object.fromEntries(CASES.map((name) => [name, median(results.get(`${name}@${size}`))]))
-    const label = size >= 1024 ? `${size / 1024} KiB` : `${size} B`
-    console.log(`| ${label} | ${CASES.map((name) => fmt(med[name])).join(' | ')} | ` +
+    console.log(`| ${sizeLabel(size)} | ${CASES.map((name) => fmt(med[name])).join(' | ')} | ` +
       `${(med['samm.allocUnsafe'] / med['Buffer.allocUnsafe']).toFixed(2)} | ${(med['samm.alloc'] / med['Buffer.alloc']).toFixed(2)} | ` +
       `${fmt(med['samm.allocUnsafe'] - med.view)} |`)
   }
@@ -191,8 +192,7 @@ function main () {
   console.log('|---:|---:|---:|---:|---:|')
   for (const size of SIZES) {
     const [unsafe, zeroed, view] = BYTES_CASES.map((name) => bytes(name, size))
-    const label = size >= 1024 ? `${size / 1024} KiB` : `${size} B`
-    console.log(`| ${label} | ${unsafe} B | ${zeroed} B | ${view} B | ${unsafe - view} B |`)
+    console.log(`| ${sizeLabel(size)} | ${unsafe} B | ${zeroed} B | ${view} B | ${unsafe - view} B |`)
   }
   console.log(`\nV8 heap bytes per scope open + 8 × 64 B allocUnsafe + close: ${bytes('scope cycle', 64)} B ` +
     `(8 × Buffer.allocUnsafe(64): ${bytes('buffer cycle', 64)} B); ` +
