@@ -28,7 +28,7 @@ function invalidSize (name, value, max) {
 }
 
 function describe (value) {
-  if (value === null) return 'null'
+  if (value === null || value === undefined) return String(value)
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)
   if (typeof value === 'object' || typeof value === 'function') return value.constructor ? `an instance of ${value.constructor.name}` : typeof value
   return `${typeof value} ${String(value)}`

@@ -112,3 +112,10 @@ test('a bad SAMM_* environment variable is named in a warning and ignored', () =
   assert.equal(r.stdout.trim(), String(256 * 1024))
   assert.match(r.stderr, /SAMM_CHUNK_SIZE is not a valid value and was ignored/)
 })
+
+test('error messages name what they got', () => {
+  assert.throws(() => samm.alloc(10), { message: 'site must be a Site or a site name, got undefined' })
+  assert.throws(() => samm.alloc(10, null), { message: 'site must be a Site or a site name, got null' })
+  assert.throws(() => samm.alloc(-1, short), { message: /got number -1$/ })
+  assert.throws(() => samm.free({}), { message: 'buffer must be a Buffer, got an instance of Object' })
+})
