@@ -8,10 +8,10 @@
 //
 // SAMM allocates the way a busy service does: IN_FLIGHT scopes are open at
 // once, each allocates four chunks' worth (at least 8 allocations), then
-// all of them close.
-// The three phases are timed apart, so the table shows what the allocation
-// calls cost and what the scopes' open and close add per allocation (one
-// transfer per chunk or span a scope used); their sum is the full cost.
+// all of them close. The three phases are timed apart, so the tables show
+// what the allocation calls cost and what the scopes' open and close add
+// per allocation (one transfer per chunk or span a scope used); their sum
+// is the full cost.
 //
 // Each measurement runs in a fresh child process (warm-up, then the median
 // of five timed batches), so that one case's garbage never lands in
@@ -297,16 +297,15 @@ function main () {
   console.log(`medians of ${reps} interleaved repetitions, each measurement in a fresh process, node ${process.version}`)
 
   // Garbage per allocation: deterministic, measured once.
-  const bytes = (name, size) => measureBytes(name, size)
   const split = (m) => `${Math.round(m.value)} B (${Math.round(m.calls)} + ${Math.round(m.scopes)})`
   console.log('\n| size | V8 heap bytes per samm.allocUnsafe (calls + open and close) | per samm.alloc | per view | allocUnsafe calls over view |')
   console.log('|---:|---:|---:|---:|---:|')
   for (const size of SIZES) {
-    const [unsafe, zeroed, view] = BYTES_CASES.map((name) => bytes(name, size))
+    const [unsafe, zeroed, view] = BYTES_CASES.map((name) => measureBytes(name, size))
     console.log(`| ${sizeLabel(size)} | ${split(unsafe)} | ${split(zeroed)} | ${Math.round(view.value)} B | ${Math.round(unsafe.calls - view.value)} B |`)
   }
-  console.log(`\nV8 heap bytes per scope open + 8 × 64 B allocUnsafe + close: ${Math.round(bytes('scope cycle', 64).value)} B ` +
-    `(8 × Buffer.allocUnsafe(64): ${Math.round(bytes('buffer cycle', 64).value)} B); ` +
+  console.log(`\nV8 heap bytes per scope open + 8 × 64 B allocUnsafe + close: ${Math.round(measureBytes('scope cycle', 64).value)} B ` +
+    `(8 × Buffer.allocUnsafe(64): ${Math.round(measureBytes('buffer cycle', 64).value)} B); ` +
     `used-heap growth with no collection in between, node ${BYTES_FLAGS.join(' ')}`)
 }
 
