@@ -56,6 +56,31 @@ test('alloc is zero-filled even over reused memory; allocUnsafe is not required 
   }
 })
 
+test('alloc and allocUnsafe interleaved over dirty memory: every alloc is zero, nothing handed out is overwritten', () => {
+  // A seeded mix of sizes around the zero-ahead window, in scopes that reuse
+  // the chunks earlier scopes filled with 0xff.
+  let seed = 12345
+  const next = (n) => { seed = (seed * 1103515245 + 12345) >>> 0; return seed % n }
+  const sizes = [0, 1, 7, 8, 63, 64, 100, 1000, 4095, 4096, 4097, 9000, 70000]
+  for (let round = 0; round < 40; round++) {
+    const s = samm.scope()
+    const held = []
+    for (let i = 0; i < 300; i++) {
+      const size = sizes[next(sizes.length)]
+      const zero = next(2) === 0
+      const b = zero ? s.alloc(size) : s.allocUnsafe(size)
+      assert.equal(b.length, size)
+      if (zero) assert.ok(b.every((x) => x === 0), `alloc(${size}) zero-filled (round ${round}, ${i})`)
+      const mark = held.length % 250 + 1
+      b.fill(mark)
+      held.push([b, mark])
+    }
+    for (const [b, mark] of held) assert.ok(b.every((x) => x === mark), 'no later allocation overwrote it')
+    for (const [b] of held) b.fill(0xff)
+    s.close()
+  }
+})
+
 test('run() returns fn\'s value and closes after an async fn settles', async () => {
   let s
   const v = await samm.run(async (scope) => {
