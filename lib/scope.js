@@ -62,12 +62,10 @@ class Scope {
     if (where !== undefined) return this.#atSite(size, where, true)
     if (tracer !== null) return this.#traced(size, true)
     const off = this.#off
-    // Small and fits the chunk: allocUnsafe bumps it at off, zeroed here first.
-    if (typeof size === 'number' && size <= ZERO_AHEAD && size <= this.#end - off) {
-      if (off + size > this.#zeroed && size >= 0 && size % 1 === 0 && this.#state === OPEN) {
-        this.#zeroAhead(off, off + size)
-      }
-      return this.allocUnsafe(size)
+    if (typeof size === 'number' && size >= 0 && size <= ZERO_AHEAD && size % 1 === 0 &&
+        size <= this.#end - off && this.#state === OPEN) {
+      if (off + size > this.#zeroed) this.#zeroAhead(off, off + size)
+      return this.#bump(off, size)
     }
     return this.allocUnsafe(size).fill(0)
   }
@@ -104,12 +102,15 @@ class Scope {
     if (typeof size !== 'number' || !(size >= 0 && size <= 0x3ffffff) || size % 1 !== 0) return this.#allocChecked(size)
     if (this.#state !== OPEN) throw scopeClosed()
     const off = this.#off
-    if (size <= this.#end - off) {
-      this.#off = off + ((size + 7) & ~7)
-      this.#allocs++
-      return new SammBuffer(this.#ab, off, size)
-    }
+    if (size <= this.#end - off) return this.#bump(off, size)
     return this.#take(size)
+  }
+
+  // size bytes at off of the chunk being bumped, which has room for them.
+  #bump (off, size) {
+    this.#off = off + ((size + 7) & ~7)
+    this.#allocs++
+    return new SammBuffer(this.#ab, off, size)
   }
 
   #allocChecked (size) {
