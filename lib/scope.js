@@ -23,6 +23,12 @@ Object.setPrototypeOf(SammBuffer.prototype, Buffer.prototype)
 // many bytes at a time, so that most of them cost no fill call of their own.
 const ZERO_AHEAD = 4096
 
+// Sizes the bump paths take without checkSize: integers from 0 to 64 MiB
+// (larger ones take a block of their own, checked there).
+function bumpable (size) {
+  return typeof size === 'number' && size >= 0 && size <= 0x3ffffff && size % 1 === 0
+}
+
 const OPEN = 0
 const CLOSING = 1 // close() called, waiting for waitFor() promises
 const CLOSED = 2
@@ -62,8 +68,7 @@ class Scope {
     if (where !== undefined) return this.#atSite(size, where, true)
     if (tracer !== null) return this.#traced(size, true)
     const off = this.#off
-    if (typeof size === 'number' && size >= 0 && size <= ZERO_AHEAD && size % 1 === 0 &&
-        size <= this.#end - off && this.#state === OPEN) {
+    if (bumpable(size) && size <= ZERO_AHEAD && size <= this.#end - off && this.#state === OPEN) {
       if (off + size > this.#zeroed) this.#zeroAhead(off, off + size)
       return this.#bump(off, size)
     }
@@ -99,7 +104,7 @@ class Scope {
   allocUnsafe (size, where) {
     if (where !== undefined) return this.#atSite(size, where, false)
     if (tracer !== null) return this.#traced(size, false)
-    if (typeof size !== 'number' || !(size >= 0 && size <= 0x3ffffff) || size % 1 !== 0) return this.#allocChecked(size)
+    if (!bumpable(size)) return this.#allocChecked(size)
     if (this.#state !== OPEN) throw scopeClosed()
     const off = this.#off
     if (size <= this.#end - off) return this.#bump(off, size)
