@@ -72,8 +72,8 @@ export interface Options {
 export interface ArenaStats {
   reserved: number
   committed: number
-  in_use: number
-  high_water: number
+  inUse: number
+  highWater: number
   allocs: number
   frees: number
 }
@@ -84,21 +84,21 @@ export interface Stats {
   region: ArenaStats
   reserved: number
   committed: number
-  high_water: number
-  max_bytes: number
-  scopes_opened: number
-  scopes_closed: number
-  scopes_open: number
-  limit_refusals: number
-  os_refusals: number
-  invalid_frees: number
+  highWater: number
+  maxBytes: number
+  scopesOpened: number
+  scopesClosed: number
+  scopesOpen: number
+  limitRefusals: number
+  osRefusals: number
+  invalidFrees: number
   collects: number
   /** Free request chunks kept for reuse (by the heap and by JavaScript's pool). */
-  pool_chunks: number
+  poolChunks: number
   /** Chunks and spans lent to JavaScript: held by scopes or waiting in its pool. */
-  chunks_lent: number
+  chunksLent: number
   /** Bytes of blocks larger than a chunk kept for reuse: scope allocations and spans. */
-  pool_large_bytes: number
+  poolLargeBytes: number
   /** Short-class allocations made outside any scope (served by the V8 heap). */
   outsideScope: number
   /** Allocations served by the V8 heap because external buffers are forbidden. */

@@ -116,19 +116,33 @@ function config () {
   return { ...binding.config(), onLimit: counters.onLimit }
 }
 
+// The C core names its statistics in snake_case; JavaScript sees camelCase.
+function camelCase (name) {
+  return name.replace(/_([a-z])/g, (m, c) => c.toUpperCase())
+}
+
+function camelKeys (obj) {
+  const out = {}
+  for (const key of Object.keys(obj)) {
+    const v = obj[key]
+    out[camelCase(key)] = v !== null && typeof v === 'object' ? camelKeys(v) : v
+  }
+  return out
+}
+
 /** Arena and heap statistics, plus fallbacks and per-site counts. */
 function stats () {
-  const s = JSON.parse(binding.statsJson())
+  const s = camelKeys(JSON.parse(binding.statsJson()))
   // Scopes live in JavaScript (the native ones serve only allocations larger
   // than a span), and chunks and spans waiting in JavaScript's pool are
   // cached, not in use.
   const js = pooled()
-  s.scopes_opened = counters.scopesOpened
-  s.scopes_open = counters.scopesOpen
-  s.scopes_closed = counters.scopesOpened - counters.scopesOpen
-  s.pool_chunks += js.chunks
-  s.pool_large_bytes += js.spanBytes
-  s.bump.in_use -= js.chunks * counters.chunkSize + js.spanBytes
+  s.scopesOpened = counters.scopesOpened
+  s.scopesOpen = counters.scopesOpen
+  s.scopesClosed = counters.scopesOpened - counters.scopesOpen
+  s.poolChunks += js.chunks
+  s.poolLargeBytes += js.spanBytes
+  s.bump.inUse -= js.chunks * counters.chunkSize + js.spanBytes
   s.bump.allocs += counters.scopeAllocs
   s.bump.frees += counters.scopeAllocs
   s.outsideScope = counters.outsideScope

@@ -113,7 +113,7 @@ test('samm.alloc finds the request scope anywhere in its async chain', async () 
     setTimeout(() => {}, 0)
   })
   assert.equal(seen[0].length, 0)
-  assert.equal(samm.stats().scopes_open, 0)
+  assert.equal(samm.stats().scopesOpen, 0)
 })
 
 test('short allocations outside a scope come from the heap and are counted', () => {
@@ -156,7 +156,7 @@ test('allocations larger than a chunk work and are released with the scope', () 
     assert.equal(big[big.length - 1], 1)
   })
   assert.equal(big.length, 0)
-  assert.equal(samm.stats().bump.in_use, 0)
+  assert.equal(samm.stats().bump.inUse, 0)
 })
 
 test('a closed scope\'s large block serves later scopes: stale views stay empty, alloc stays zero-filled', () => {
@@ -164,18 +164,18 @@ test('a closed scope\'s large block serves later scopes: stale views stay empty,
   let first
   samm.run(() => { first = samm.allocUnsafe(size, short).fill(0xab) })
   assert.equal(first.length, 0)
-  const cached = samm.stats().pool_large_bytes
+  const cached = samm.stats().poolLargeBytes
   assert.ok(cached >= size, 'kept for reuse, not unmapped')
   samm.run(() => {
     const again = samm.alloc(size - 1000, short)
-    assert.ok(samm.stats().pool_large_bytes <= cached - size, 'the cached block was taken')
+    assert.ok(samm.stats().poolLargeBytes <= cached - size, 'the cached block was taken')
     assert.ok(again.every((x) => x === 0), 'zero-filled over the old bytes')
     again.fill(0xcd)
     assert.equal(first.length, 0)
   })
   samm.collect()
   const { chunkSize, poolChunks } = samm.config()
-  assert.ok(samm.stats().pool_large_bytes <= chunkSize * poolChunks, 'an idle trim keeps what the chunk pool keeps')
+  assert.ok(samm.stats().poolLargeBytes <= chunkSize * poolChunks, 'an idle trim keeps what the chunk pool keeps')
 })
 
 test('medium and long buffers live until free() and read as length 0 after', () => {
@@ -188,7 +188,7 @@ test('medium and long buffers live until free() and read as length 0 after', () 
     assert.equal(b.length, 0)
     assert.throws(() => samm.free(b), { code: 'ERR_SAMM_DOUBLE_FREE' })
   }
-  assert.equal(samm.stats().slab.in_use + samm.stats().region.in_use, 0)
+  assert.equal(samm.stats().slab.inUse + samm.stats().region.inUse, 0)
 })
 
 test('free() of scope memory and of foreign Buffers is a no-op that says false', () => {
@@ -291,7 +291,7 @@ test('the budget refuses cleanly and the heap recovers', () => {
       return true
     })
     assert.ok(kept.length >= 20)
-    assert.ok(samm.stats().limit_refusals >= 1)
+    assert.ok(samm.stats().limitRefusals >= 1)
     assert.throws(() => samm.run(() => samm.allocUnsafe(4 * 1024 * 1024, short)), { code: 'ERR_SAMM_LIMIT' })
     for (const b of kept) samm.free(b)
     const again = samm.allocUnsafe(64 * 1024, long)
@@ -311,13 +311,13 @@ test('stats() reports arenas, scopes and per-site counts', () => {
   samm.run(() => { samm.alloc(10, short) })
   const s = samm.stats()
   for (const arena of ['bump', 'slab', 'region']) {
-    for (const k of ['reserved', 'committed', 'in_use', 'high_water', 'allocs', 'frees']) {
+    for (const k of ['reserved', 'committed', 'inUse', 'highWater', 'allocs', 'frees']) {
       assert.equal(typeof s[arena][k], 'number', `${arena}.${k}`)
     }
   }
   assert.ok(s.bump.allocs >= 1)
-  assert.ok(s.scopes_opened >= 1)
-  assert.equal(s.scopes_opened, s.scopes_closed)
+  assert.ok(s.scopesOpened >= 1)
+  assert.equal(s.scopesOpened, s.scopesClosed)
   assert.ok(s.sites['test.short'].allocs >= 1)
   assert.equal(s.sites['test.short'].class, 'short')
 })

@@ -17,7 +17,7 @@ const settle = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 function smallScope () {
   const s = samm.scope()
   s.allocUnsafe(64).fill(1)
-  const held = samm.stats().bump.in_use
+  const held = samm.stats().bump.inUse
   s.close()
   return held
 }
@@ -37,7 +37,7 @@ test('a closed scope\'s chunk serves the next scope: stale views are empty, allo
   assert.equal(a.length, 0)
   assert.equal(b.length, 0)
   assert.equal(a.buffer.byteLength, 0, 'the old ArrayBuffer is detached')
-  if (reuse) assert.ok(samm.stats().pool_chunks >= 1)
+  if (reuse) assert.ok(samm.stats().poolChunks >= 1)
 
   const s2 = samm.scope()
   const z = s2.alloc(4096)
@@ -45,11 +45,11 @@ test('a closed scope\'s chunk serves the next scope: stale views are empty, allo
   const u = s2.allocUnsafe(4096).fill(0x11)
   assert.equal(a.length, 0, 'a stale view never sees the new scope')
   assert.equal(u[4095], 0x11)
-  assert.equal(samm.stats().bump.in_use, chunkSize(), 'one chunk in use')
+  assert.equal(samm.stats().bump.inUse, chunkSize(), 'one chunk in use')
   s2.close()
   assert.equal(u.length, 0)
-  assert.equal(samm.stats().bump.in_use, 0)
-  assert.equal(samm.stats().scopes_open, 0)
+  assert.equal(samm.stats().bump.inUse, 0)
+  assert.equal(samm.stats().scopesOpen, 0)
 })
 
 test('concurrent scopes over reused chunks never overlap', () => {
@@ -73,7 +73,7 @@ test('concurrent scopes over reused chunks never overlap', () => {
     s.close()
   }
   assert.equal(bad, 0)
-  assert.equal(samm.stats().bump.in_use, 0)
+  assert.equal(samm.stats().bump.inUse, 0)
 })
 
 test('a scope that outgrows its first chunk goes on in spans, reused the same way', () => {
@@ -83,12 +83,12 @@ test('a scope that outgrows its first chunk goes on in spans, reused the same wa
   const bufs = [s1.allocUnsafe(chunk - 1000).fill(1)] // the first chunk
   for (let i = 0; i < 6; i++) bufs.push(s1.allocUnsafe(100 * 1024).fill(2 + i)) // outgrown: a span
   bufs.push(s1.allocUnsafe(3 * chunk).fill(9)) // no room left in the span: another
-  assert.equal(samm.stats().bump.in_use, chunk + 2 * 4 * chunk, 'one chunk and two spans of four chunks')
+  assert.equal(samm.stats().bump.inUse, chunk + 2 * 4 * chunk, 'one chunk and two spans of four chunks')
   bufs.forEach((b, i) => assert.ok(b.every((x) => x === [1, 2, 3, 4, 5, 6, 7, 9][i]), `pattern ${i} intact`))
   s1.close()
   assert.ok(bufs.every((b) => b.length === 0), 'stale views of spans are empty')
-  assert.equal(samm.stats().bump.in_use, 0)
-  assert.ok(samm.stats().pool_large_bytes >= 2 * 4 * chunk, 'spans kept for reuse')
+  assert.equal(samm.stats().bump.inUse, 0)
+  assert.ok(samm.stats().poolLargeBytes >= 2 * 4 * chunk, 'spans kept for reuse')
 
   const s2 = samm.scope()
   s2.allocUnsafe(chunk)
@@ -98,8 +98,8 @@ test('a scope that outgrows its first chunk goes on in spans, reused the same wa
   assert.ok(bufs.every((b) => b.length === 0), 'a stale view never sees the new scope')
   s2.close()
   samm.collect()
-  assert.equal(samm.stats().chunks_lent, 0, 'the idle trim hands spans back too')
-  assert.ok(samm.stats().pool_large_bytes <= chunk * samm.config().poolChunks)
+  assert.equal(samm.stats().chunksLent, 0, 'the idle trim hands spans back too')
+  assert.ok(samm.stats().poolLargeBytes <= chunk * samm.config().poolChunks)
 })
 
 test('scopes start in a span once most recent scopes outgrew a chunk, and in a chunk after small ones again', () => {
@@ -116,7 +116,7 @@ test('scopes start in a span once most recent scopes outgrew a chunk, and in a c
   assert.equal(smallScope(), 4 * chunk, 'after large scopes, a new scope starts in a span')
   for (let i = 0; i < 9; i++) smallScope()
   assert.equal(smallScope(), chunk, 'and in a chunk again once scopes are small')
-  assert.equal(samm.stats().bump.in_use, 0)
+  assert.equal(samm.stats().bump.inUse, 0)
 })
 
 test('a scope buffer\'s ArrayBuffer behaves as this realm\'s and is never moved to another thread', () => {
@@ -148,11 +148,11 @@ test('the idle trim hands pooled chunks back to the heap, and a trim never distu
     const scopes = Array.from({ length: 40 }, () => samm.scope())
     for (const s of scopes) s.allocUnsafe(chunkSize() - 8)
     for (const s of scopes) s.close()
-    assert.equal(samm.stats().bump.in_use, 0)
+    assert.equal(samm.stats().bump.inUse, 0)
     await settle(200)
     const st = samm.stats()
-    assert.equal(st.chunks_lent, 0, 'nothing kept in JavaScript after an idle trim')
-    assert.ok(st.pool_chunks <= samm.config().poolChunks)
+    assert.equal(st.chunksLent, 0, 'nothing kept in JavaScript after an idle trim')
+    assert.ok(st.poolChunks <= samm.config().poolChunks)
     assert.ok(st.collects >= 1)
     // The next scope works (a fresh chunk is lent) and nothing is pending.
     samm.run(() => assert.equal(samm.allocUnsafe(10, samm.site('chunks.test', { class: 'short' })).length, 10))
@@ -164,7 +164,7 @@ test('the idle trim hands pooled chunks back to the heap, and a trim never distu
 test('samm.collect() hands pooled chunks back too', () => {
   samm.run(() => { samm.current().allocUnsafe(100) })
   samm.collect()
-  assert.equal(samm.stats().chunks_lent, 0)
+  assert.equal(samm.stats().chunksLent, 0)
 })
 
 test('a budget refusal elsewhere hands pooled chunks back first', () => {

@@ -9,5 +9,5 @@ test('the ESM entry exposes the same API, default and named', async () => {
   let kept
   await run(async () => { kept = alloc(10, s) })
   assert.equal(kept.length, 0)
-  assert.ok(stats().scopes_opened >= 1)
+  assert.ok(stats().scopesOpened >= 1)
 })

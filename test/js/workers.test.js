@@ -51,5 +51,5 @@ test('60 workers started and terminated while allocating leave no memory behind'
   // nothing there, the sanitizer watches the memory itself.
   if (process.env.SAMM_SANITIZED) t.diagnostic('RSS not checked under AddressSanitizer (quarantine)')
   else assert.ok(growth < 64 * 1024 * 1024, `RSS grew by ${(growth / 1048576).toFixed(1)} MiB`)
-  assert.equal(samm.stats().scopes_open, 0)
+  assert.equal(samm.stats().scopesOpen, 0)
 })

@@ -16,7 +16,7 @@ async function handler (): Promise<number> {
 }
 
 const st: Stats = samm.stats()
-const inUse: number = st.bump.in_use + st.outsideScope
+const inUse: number = st.bump.inUse + st.outsideScope
 samm.configure({ maxBytes: 512 * 1024 * 1024, onLimit: 'heap', idleTrimMs: 500 })
 const freed: boolean = samm.free(Buffer.alloc(1))
 void handler; void cls; void inUse; void freed

@@ -66,8 +66,8 @@ const quiet = () => new Promise((resolve) => setTimeout(resolve, 50))
 async function assertQuiet () {
   await quiet()
   const s = samm.stats()
-  assert.equal(s.scopes_open, 0)
-  assert.equal(s.bump.in_use, 0)
+  assert.equal(s.scopesOpen, 0)
+  assert.equal(s.bump.inUse, 0)
 }
 
 // SAMM_TEST_REQUESTS scales the integrity run down (sanitizer builds).
