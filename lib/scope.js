@@ -135,7 +135,7 @@ class Scope {
       const chunk = this.#first === null && size <= counters.chunkSize && !scopesRunLarge()
       ab = chunk ? takeChunk() : takeSpan()
     } catch (err) {
-      return limitFallback(fromNative(err), size, false)
+      return limitFallback(fromNative(err), size, false, true)
     }
     if (ab === undefined) {
       this.#heapFallback = true
@@ -162,7 +162,7 @@ class Scope {
         return binding.scopeTake(this.#native, size)
       })
     } catch (err) {
-      return limitFallback(fromNative(err), size, false)
+      return limitFallback(fromNative(err), size, false, true)
     }
     if (ab === undefined) {
       this.#heapFallback = true
