@@ -175,12 +175,14 @@ class Scope {
 
   /**
    * Keeps the scope open until promise settles, for asynchronous work that
-   * still reads the scope's memory (zlib, fs, crypto). Returns promise.
+   * still reads the scope's memory (zlib, fs, crypto). Returns a Promise
+   * that settles as promise does (promise itself when it is a Promise).
    */
   waitFor (promise) {
     const done = this.hold()
-    Promise.resolve(promise).then(done, done)
-    return promise
+    const settled = Promise.resolve(promise)
+    settled.then(done, done)
+    return settled
   }
 
   /**

@@ -222,6 +222,22 @@ test('explicit scopes: alloc, waitFor keeps the scope open until the work settle
   assert.throws(() => s.waitFor(Promise.resolve()), { code: 'ERR_SAMM_SCOPE_CLOSED' })
 })
 
+test('waitFor returns a Promise, also for a thenable or a plain value', async () => {
+  const s = samm.scope()
+  const thenable = { then (resolve) { setImmediate(() => resolve(7)) } }
+  const fromThenable = s.waitFor(thenable)
+  const fromValue = s.waitFor(8)
+  const rejected = s.waitFor(Promise.reject(new Error('no')))
+  for (const p of [fromThenable, fromValue, rejected]) assert.ok(p instanceof Promise)
+  s.close()
+  assert.equal(await fromThenable, 7)
+  assert.equal(await fromValue, 8)
+  await assert.rejects(rejected, /no/)
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.throws(() => s.alloc(1), { code: 'ERR_SAMM_SCOPE_CLOSED' })
+  assert.equal(samm.stats().scopes_open, 0)
+})
+
 test('a scope\'s alloc with a site follows the site\'s class, in that scope even when another is current', () => {
   const s = samm.scope()
   const before = samm.stats()
