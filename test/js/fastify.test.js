@@ -97,6 +97,39 @@ test('a plugin registered in a child covers that child\'s routes only', async ()
   await f.close()
 })
 
+test('where Fastify\'s route context cannot be found, requests still get a scope and a warning says so once', async () => {
+  // A fresh copy of the plugin, given a request without Fastify's context.
+  const file = require.resolve('../../lib/fastify.js')
+  const cached = require.cache[file]
+  delete require.cache[file]
+  const fresh = require(file)
+  require.cache[file] = cached
+  let hook
+  await fresh({ decorateRequest () {}, addHook (name, fn) { if (name === 'onRequest') hook = fn } }, {})
+  const warnings = []
+  const onWarning = (w) => warnings.push(w)
+  process.on('warning', onWarning)
+  try {
+    const requests = []
+    for (let i = 0; i < 2; i++) {
+      const request = { routeOptions: { config: {} } }
+      const raw = new (require('node:events').EventEmitter)()
+      await new Promise((resolve) => hook(request, { raw }, resolve))
+      assert.ok(request.samm instanceof samm.Scope)
+      raw.emit('close')
+      requests.push(request)
+    }
+    const optedOut = { routeOptions: { config: { samm: false } } }
+    await new Promise((resolve) => hook(optedOut, { raw: null }, resolve))
+    assert.equal(optedOut.samm, undefined)
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.ok(requests.every((r) => r.samm.closed))
+    assert.deepEqual(warnings.map((w) => w.code), ['SAMM_FASTIFY_UNCOVERED'])
+  } finally {
+    process.off('warning', onWarning)
+  }
+})
+
 test('the plugin is exported as default and named, with its name and Fastify range', () => {
   assert.equal(sammFastify.default, sammFastify)
   assert.equal(sammFastify.samm, sammFastify)
