@@ -15,6 +15,7 @@ const counters = {
   limitFallbacks: 0, // budget refusals served from the heap (onLimit: 'heap')
   movedBlocks: 0, // blocks whose ArrayBuffer someone else detached: back when that view is garbage
   onLimit: 'throw',
+  disabled: false, // the kill switch: SAMM_DISABLE=1 or configure({ disabled: true })
   chunkSize: 256 * 1024,
   warned: false,
   noteExternalRefused () {

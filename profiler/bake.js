@@ -12,8 +12,8 @@ const path = require('node:path')
 const { spawnSync } = require('node:child_process')
 const { parseArgs, UsageError } = require('./args')
 const { configuredProfiles } = require('../scripts/profiles')
+const { bakeTool, ROOT } = require('../lib/tools')
 
-const ROOT = path.join(__dirname, '..')
 const RELEASE = path.join(ROOT, 'build', 'Release')
 
 const usage = {
@@ -42,8 +42,7 @@ async function main (argv) {
   if (profiles.length === 0) {
     throw new UsageError('no profile: name the files (samm bake samm.profile) or set "samm": { "profile": ... } in package.json')
   }
-  const tool = path.join(RELEASE, 'samm_bake')
-  if (!fs.existsSync(tool)) throw new Error(`${tool} is missing: run "npm install" in ${ROOT} first`)
+  const tool = bakeTool()
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'samm-bake-'))
   try {
@@ -62,7 +61,7 @@ async function main (argv) {
     console.error(`samm bake: rebuilding the addon with ${profiles.join(', ')}`)
     const env = { ...process.env, SAMM_PROFILE: profiles.join(path.delimiter) }
     if (options['short-min-in-request']) env.SAMM_SHORT_MIN_IN_REQUEST = String(options['short-min-in-request'])
-    const build = spawnSync('npm', ['run', 'install'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] })
+    const build = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'install.js'), '--strict'], { cwd: process.cwd(), env, stdio: ['ignore', 'ignore', 'inherit'] })
     if (build.status !== 0) {
       if (fs.existsSync(backup)) {
         fs.mkdirSync(RELEASE, { recursive: true })
