@@ -16,6 +16,7 @@
 #   scripts/node-lines.sh --install-only 26        installs the release, nothing more
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
 declare -A pins=([22]=22.23.5 [24]=24.22.3 [26]=26.12.1)
 install_only=0
 if [ "${1:-}" = --install-only ]; then install_only=1; shift; fi
@@ -28,7 +29,7 @@ for arg in "${lines[@]}"; do
   kind=full
   [ "$arg" = "$line" ] || kind=${arg#*:}
   case "$kind" in
-    full) suites=(test/js/) ;;
+    full) suites=(test/js/*.test.js test/js/*.test.mjs) ;;
     quick) suites=(test/js/api.test.js test/js/chunks.test.js test/js/moved.test.js test/js/workers.test.js test/js/http.test.js) ;;
     *) echo "node-lines: unknown suites '$kind' (full or quick)" >&2; exit 2 ;;
   esac
