@@ -2,6 +2,13 @@
 // Counters kept in JavaScript, reported by stats() beside the native ones,
 // and the options JavaScript itself acts on.
 
+const binding = require('./binding')
+const { channels, publishLimit, publishFallback } = require('./diagnostics')
+
+// A scope open at least this long is reported on samm:scope:long.
+const LONG_SCOPE_MS = 1000
+const LONG_SCOPE_MS_MAX = 86400000
+
 const counters = {
   scopesOpen: 0,
   scopesOpened: 0,
@@ -11,16 +18,28 @@ const counters = {
   externalRefused: 0, // heap fallbacks where external buffers are forbidden
   limitFallbacks: 0, // budget refusals served from the heap (onLimit: 'heap')
   onLimit: 'throw',
+  longScopeMs: longScopeFromEnv(),
   chunkSize: 256 * 1024,
   warned: false,
-  noteExternalRefused () {
+  // An allocation of size bytes (class cls, at site: a name or null) served
+  // by the V8 heap because this runtime forbids external buffers.
+  noteExternalRefused (size, cls = 'short', site = null) {
     counters.externalRefused++
     if (!counters.warned) {
       counters.warned = true
       process.emitWarning('this runtime forbids external ArrayBuffers; SAMM serves every allocation from the V8 heap',
         { code: 'SAMM_NO_EXTERNAL_BUFFERS' })
     }
+    if (channels.fallback.hasSubscribers) publishFallback('externalRefused', size, cls, site)
   }
+}
+
+function longScopeFromEnv () {
+  const v = process.env.SAMM_LONG_SCOPE_MS
+  if (v === undefined || v === '') return LONG_SCOPE_MS
+  if (/^[0-9]+$/.test(v) && Number(v) <= LONG_SCOPE_MS_MAX) return Number(v)
+  process.emitWarning('SAMM_LONG_SCOPE_MS is not a valid value and was ignored', { code: 'SAMM_BAD_ENV' })
+  return LONG_SCOPE_MS
 }
 
 // A V8 heap Buffer, for allocations SAMM does not serve itself.
@@ -28,12 +47,20 @@ function heapBuffer (size, zero) {
   return zero ? Buffer.alloc(size) : Buffer.allocUnsafe(size)
 }
 
-// After a native refusal: a heap Buffer when the budget refused and
-// onLimit is 'heap', else the error is thrown.
-function limitFallback (err, size, zero) {
-  if (err.code !== 'ERR_SAMM_LIMIT' || counters.onLimit !== 'heap') throw err
+// After a native refusal of size bytes (class cls, at site: a name or null):
+// a heap Buffer when the budget refused and onLimit is 'heap', else the
+// error is thrown.
+function limitFallback (err, size, zero, cls = 'short', site = null) {
+  if (err.code !== 'ERR_SAMM_LIMIT') throw err
+  const heap = counters.onLimit === 'heap'
+  if (channels.limit.hasSubscribers) {
+    const s = JSON.parse(binding.statsJson())
+    publishLimit(err, size, cls, site, heap ? 'heap' : 'throw', { maxBytes: s.max_bytes, committed: s.committed })
+  }
+  if (!heap) throw err
   counters.limitFallbacks++
+  if (channels.fallback.hasSubscribers) publishFallback('limit', size, cls, site)
   return heapBuffer(size, zero)
 }
 
-module.exports = { counters, heapBuffer, limitFallback }
+module.exports = { counters, heapBuffer, limitFallback, LONG_SCOPE_MS_MAX }

@@ -13,6 +13,7 @@ const { tracer } = require('./trace')
 const { counters, limitFallback } = require('./counters')
 const { takeChunk, takeSpan, spanSize, giveChunk, withRoom, scopesRunLarge, noteScopeSize } = require('./chunks')
 const { allocate } = require('./allocate')
+const { channels, scopeOpened, scopeReleased } = require('./diagnostics')
 
 // A Uint8Array subclass whose prototype chain reaches Buffer.prototype: a
 // real Buffer to every API, created at the cost of a plain typed array.
@@ -55,6 +56,7 @@ class Scope {
   constructor () {
     counters.scopesOpen++
     counters.scopesOpened++
+    if (channels.scopeLong.hasSubscribers) scopeOpened(this)
   }
 
   get closed () { return this.#state !== OPEN }
@@ -220,11 +222,12 @@ class Scope {
     if (more !== null) for (let i = 0; i < more.length; i++) giveChunk(more[i])
     if (this.#native !== -1) binding.scopeClose(this.#native, this.#large ?? [])
     this.#large = null
+    if (channels.scopeLong.hasSubscribers) scopeReleased(this, counters.longScopeMs)
   }
 }
 
 function heapFallback (size) {
-  counters.noteExternalRefused()
+  counters.noteExternalRefused(size)
   return Buffer.allocUnsafe(size)
 }
 
