@@ -31,3 +31,11 @@ app.get('/', { config: { samm: false } }, async (request) => {
 })
 const mw = samm.express({ skip: (req) => req.url === '/health' })
 void mw
+
+import { Registry } from 'prom-client'
+import { register as registerPrometheus } from 'samm/prometheus'
+import { registerSammMetrics } from 'samm/otel'
+import { metrics } from '@opentelemetry/api'
+registerPrometheus(new Registry(), { prefix: 'svc_', labels: { service: 'api' }, sitesLimit: 20 })
+registerPrometheus()
+registerSammMetrics(metrics.getMeter('svc'), { sitesLimit: 10 })
