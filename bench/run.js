@@ -3,6 +3,7 @@
 // configuration, driven by autocannon on 127.0.0.1, same workload, same run.
 //
 //   node bench/run.js [--examples express,fastify,http] [--shapes heavy,small]
+//                     (also: koa, hono, nest; NEST_ADAPTER=fastify for nest)
 //                     [--reps 3] [--duration 10] [--warmup 3] [--connections 64]
 //                     [--no-profile] [--no-pin] [--record]
 //
@@ -32,6 +33,7 @@ const ROOT = path.join(__dirname, '..')
 const METRICS = path.join(__dirname, 'service-metrics.js')
 const SAMM_CLI = path.join(ROOT, 'bin', 'samm.js')
 const BUDGET = 1024 * 1024 * 1024
+const EXAMPLES = fs.readdirSync(path.join(ROOT, 'examples'), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name)
 const LIBS = {
   jemalloc: ['/usr/lib/x86_64-linux-gnu/libjemalloc.so.2', 'libjemalloc2'],
   mimalloc: ['/usr/lib/x86_64-linux-gnu/libmimalloc.so.2', 'libmimalloc2.0']
@@ -56,7 +58,7 @@ function parseOptions (argv) {
     else if (a === '--record') o.record = true
     else throw new Error(`unknown option ${a}`)
   }
-  for (const e of o.examples) if (!['express', 'fastify', 'http'].includes(e)) throw new Error(`unknown example ${e}`)
+  for (const e of o.examples) if (!EXAMPLES.includes(e)) throw new Error(`unknown example ${e} (examples: ${EXAMPLES.join(', ')})`)
   for (const s of o.shapes) if (!['heavy', 'small'].includes(s)) throw new Error(`unknown shape ${s}`)
   return o
 }

@@ -39,3 +39,21 @@ import { metrics } from '@opentelemetry/api'
 registerPrometheus(new Registry(), { prefix: 'svc_', labels: { service: 'api' }, sitesLimit: 20 })
 registerPrometheus()
 registerSammMetrics(metrics.getMeter('svc'), { sitesLimit: 10 })
+
+import Koa from 'koa'
+import sammKoa from 'samm/koa'
+const koaApp = new Koa()
+koaApp.use(sammKoa({ skip: (ctx) => ctx.path === '/health' }))
+koaApp.use(async (ctx) => {
+  const s: Scope | undefined = ctx.samm
+  ctx.body = s?.allocUnsafe(16)
+})
+
+import { Hono } from 'hono'
+import sammHono from 'samm/hono'
+const honoApp = new Hono()
+honoApp.use(sammHono({ skip: (c) => c.req.path === '/health' }))
+honoApp.get('/', (c) => {
+  const s: Scope | undefined = c.get('samm')
+  return c.text(String(s?.allocUnsafe(16).length))
+})

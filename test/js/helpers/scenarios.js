@@ -1,6 +1,7 @@
 'use strict'
-// Request-lifetime scenarios shared by the node:http, Express and Fastify
-// tests. Each framework test serves these routes in its own idiom:
+// Request-lifetime scenarios shared by the framework tests (node:http,
+// Express, Fastify, Koa, Hono, NestJS on Express and on Fastify). Each
+// serves these routes in its own idiom:
 //   GET /pattern/:id  body of 1024 + (id % 8) * 512 bytes filled by pattern(buf, id),
 //                     built in scope memory, with scratch churn beside it
 //   GET /big/:id      body of (2 + id % 5) MiB filled by pattern(buf, id)
@@ -72,6 +73,7 @@ async function assertQuiet () {
 
 // SAMM_TEST_REQUESTS scales the integrity run down (sanitizer builds).
 async function integrity (port, total = Number(process.env.SAMM_TEST_REQUESTS) || 100000, connections = 128) {
+  const outside = samm.stats().outsideScope
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections })
   let next = 0
   let bad = 0
@@ -89,6 +91,7 @@ async function integrity (port, total = Number(process.env.SAMM_TEST_REQUESTS) |
   agent.destroy()
   assert.equal(done, total)
   assert.equal(bad, 0, 'mismatched bytes')
+  assert.equal(samm.stats().outsideScope, outside, 'every allocation was made in its request\'s scope')
   await assertQuiet()
 }
 
@@ -152,6 +155,7 @@ async function abortMidHandler (port, n = 1000) {
 }
 
 async function shapes (port) {
+  const outside = samm.stats().outsideScope
   const stream = await get(port, '/stream')
   assert.equal(stream.status, 200)
   assert.equal(stream.body.length, 20 * 100000)
@@ -163,6 +167,7 @@ async function shapes (port) {
   assert.equal(thrown.status, 500)
   // The service goes on after a handler threw.
   assert.equal(mismatches((await get(port, '/pattern/3')).body, 3), 0)
+  assert.equal(samm.stats().outsideScope, outside, 'every allocation was made in its request\'s scope')
   await assertQuiet()
 }
 
