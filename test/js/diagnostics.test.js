@@ -96,7 +96,7 @@ test('samm:fallback kind "externalRefused": the runtime forbids external buffers
   const src = `
     const dc = require('node:diagnostics_channel')
     const real = require(${JSON.stringify(path.join(ROOT, 'lib', 'binding.js'))})
-    const fake = Object.create(real, { alloc: { value: () => undefined }, chunkLend: { value: () => undefined } })
+    const fake = Object.create(real, { alloc: { value: () => undefined }, take: { value: () => undefined } })
     require.cache[require.resolve(${JSON.stringify(path.join(ROOT, 'lib', 'binding.js'))})].exports = fake
     const samm = require(${JSON.stringify(ROOT)})
     const got = []
