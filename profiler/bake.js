@@ -4,12 +4,15 @@
 // them, and leaves the readable table as samm.table.json in the current
 // directory. The profiles are checked by a dry bake first: a bad profile
 // changes nothing, and a failed rebuild puts the previous addon back.
+// node-gyp's output goes to build/samm-build.log (profiler/build.js); the
+// terminal gets what happens, what it produced and where to look.
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { spawnSync } = require('node:child_process')
 const { parseArgs } = require('./args')
 const { configuredProfiles } = require('../scripts/profiles')
+const { rebuild, failureReport } = require('./build')
 
 const ROOT = path.join(__dirname, '..')
 const RELEASE = path.join(ROOT, 'build', 'Release')
@@ -30,31 +33,38 @@ async function main (argv) {
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'samm-bake-'))
   try {
+    const names = profiles.map((p) => path.relative(process.cwd(), p) || p).join(', ')
+    console.error(`samm bake: clustering ${names}`)
     const dry = spawnSync(tool, ['--c', path.join(tmp, 'table.c'), '--json', path.join(tmp, 'table.json'), ...bakeArgs(options), ...profiles], { stdio: 'inherit' })
-    if (dry.status !== 0) return 1
+    if (dry.status !== 0) {
+      console.error('samm bake: nothing changed (the table and the addon are as they were)')
+      return 1
+    }
+    const table = JSON.parse(fs.readFileSync(path.join(tmp, 'table.json'), 'utf8'))
 
     const addon = path.join(RELEASE, 'samm.node')
     const backup = path.join(tmp, 'samm.node')
     if (fs.existsSync(addon)) fs.copyFileSync(addon, backup)
-    console.error(`samm bake: rebuilding the addon with ${profiles.join(', ')}`)
+    console.error(`samm bake: rebuilding the addon with table ${table.digest} (node-gyp's output: build/samm-build.log)`)
     const env = { ...process.env, SAMM_PROFILE: profiles.join(path.delimiter) }
     if (options['short-min-in-request']) env.SAMM_SHORT_MIN_IN_REQUEST = String(options['short-min-in-request'])
-    const build = spawnSync('npm', ['run', 'install'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] })
-    if (build.status !== 0) {
+    const build = rebuild(env)
+    if (!build.ok) {
       if (fs.existsSync(backup)) {
         fs.mkdirSync(RELEASE, { recursive: true })
         fs.copyFileSync(backup, addon)
       }
       console.error('samm bake: the rebuild failed; the previous addon is back in place')
+      for (const line of failureReport(build)) console.error(line)
       return 1
     }
-    const table = JSON.parse(fs.readFileSync(path.join(tmp, 'table.json'), 'utf8'))
     fs.copyFileSync(path.join(tmp, 'table.json'), path.join(process.cwd(), 'samm.table.json'))
-    console.log(`samm bake: table ${table.digest}, ${table.sites.length} sites -> samm.table.json`)
+    console.log(`samm bake: table ${table.digest}, ${table.sites.length} sites -> ${path.join(process.cwd(), 'samm.table.json')}`)
     for (const s of table.sites) {
       const inRequest = s.allocs ? (100 * (1 - s.outlived / s.allocs)).toFixed(1) : '0.0'
       console.log(`  ${s.class.padEnd(6)} ${s.name}  (${s.allocs} allocations, ${inRequest}% died in their request)`)
     }
+    console.log('samm bake: samm.table() and samm.site(name).class now follow this table; samm report <profile> shows why')
     return 0
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true })
