@@ -3,6 +3,7 @@
 // and the options JavaScript itself acts on.
 
 const binding = require('./binding')
+const { limitError } = require('./errors')
 const { channels, publishLimit, publishFallback } = require('./diagnostics')
 
 // A scope open at least this long is reported on samm:scope:long.
@@ -48,17 +49,22 @@ function heapBuffer (size, zero) {
   return zero ? Buffer.alloc(size) : Buffer.allocUnsafe(size)
 }
 
-// After a native refusal of size bytes (class cls, at site: a name or null):
-// a heap Buffer when the budget refused and onLimit is 'heap', else the
-// error is thrown.
-function limitFallback (err, size, zero, cls = 'short', site = null) {
+// After a native refusal: a heap Buffer when the budget refused and
+// onLimit is 'heap', else the error is thrown; a budget refusal as one that
+// says how much was asked and committed, and what to change (read from the
+// heap's stats: this is the cold path). inScope: the memory was for a
+// request scope (a chunk, a span, or a block of its own). cls and site (a
+// name, or null) describe the allocation for samm:limit and samm:fallback.
+function limitFallback (err, size, zero, inScope = false, cls = 'short', site = null) {
   if (err.code !== 'ERR_SAMM_LIMIT') throw err
   const heap = counters.onLimit === 'heap'
-  if (channels.limit.hasSubscribers) {
-    const s = JSON.parse(binding.statsJson())
-    publishLimit(err, size, cls, site, heap ? 'heap' : 'throw', { maxBytes: s.max_bytes, committed: s.committed })
+  let thrown = null
+  if (!heap || channels.limit.hasSubscribers) {
+    const { committed, max_bytes: maxBytes } = JSON.parse(binding.statsJson())
+    if (!heap) thrown = limitError(size, committed, maxBytes, inScope ? counters.chunkSize : undefined)
+    if (channels.limit.hasSubscribers) publishLimit(thrown || err, size, cls, site, heap ? 'heap' : 'throw', { maxBytes, committed })
   }
-  if (!heap) throw err
+  if (thrown !== null) throw thrown
   counters.limitFallbacks++
   if (channels.fallback.hasSubscribers) publishFallback('limit', size, cls, site)
   return heapBuffer(size, zero)
