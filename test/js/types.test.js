@@ -129,7 +129,7 @@ for (const s of SETTINGS) {
   test(`${s.name}: the fixtures type-check and run`, { timeout: 120000 }, () => {
     assert.equal(errorsOf(s), '')
     assert.deepEqual(run(s), ['default import: short', 'namespace import: heap,short,medium,long',
-      s.fixtures.includes('require-esm') ? 'createRequire' : 'import = require', 'express and fastify'])
+      s.fixtures.includes('require-esm') ? 'createRequire' : 'import = require', 'express and fastify', 'koa, hono, prometheus, otel'])
   })
 }
 
