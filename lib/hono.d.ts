@@ -3,8 +3,8 @@ import type { Scope } from './index'
 
 declare module 'hono' {
   interface ContextVariableMap {
-    /** The request's SAMM scope (require('samm/hono')); undefined without one. */
-    samm: Scope | undefined
+    /** The request's SAMM scope (require('samm/hono')); null on requests without one. */
+    samm: Scope | null
   }
 }
 

@@ -1,6 +1,7 @@
 'use strict'
 // Hono middleware for @hono/node-server: one scope per request (see
-// request.js), as c.get('samm'). Use it first. The handlers after it run
+// request.js), as c.get('samm') (null on requests without one). Use it
+// first. The handlers after it run
 // with the request's scope current, and the scope closes once they have
 // settled and Node's response (c.env.outgoing) has emitted 'close': the
 // server writes the Response's body after the handlers returned (a
@@ -21,8 +22,10 @@ function hono (options = {}) {
 
   return function sammHono (c, next) {
     const res = c.env !== undefined && c.env !== null ? c.env.outgoing : undefined
-    if (res === undefined || res === null || typeof res.once !== 'function') return next()
-    if (skip !== undefined && skip(c)) return next()
+    if (res === undefined || res === null || typeof res.once !== 'function' || (skip !== undefined && skip(c))) {
+      c.set('samm', null)
+      return next()
+    }
     const scope = openRequestScope(res)
     c.set('samm', scope)
     return runHeld(scope, next, undefined, [])

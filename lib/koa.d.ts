@@ -4,7 +4,7 @@ import type { Scope } from './index'
 // Declared without Koa's own types, so that these declarations check
 // whether or not @types/koa is installed. ctx.samm is typed through
 // @types/koa's DefaultContext (`any`); a service that wants it typed adds
-//   declare module 'koa' { interface DefaultContext { samm?: Scope } }
+//   declare module 'koa' { interface DefaultContext { samm: Scope | null } }
 
 /** What the middleware reads of Koa's context. */
 interface KoaContext {
@@ -29,7 +29,8 @@ declare namespace koa {
 }
 
 /**
- * Koa middleware (use it first): one SAMM scope per request, as `ctx.samm`,
+ * Koa middleware (use it first): one SAMM scope per request, as `ctx.samm`
+ * (null on requests `skip` turns away),
  * current in every later middleware, closed once the chain has settled and
  * the response has emitted 'close'.
  */

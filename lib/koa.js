@@ -1,5 +1,6 @@
 'use strict'
-// Koa middleware: one scope per request (see request.js), as ctx.samm. Use
+// Koa middleware: one scope per request (see request.js), as ctx.samm
+// (null on requests `skip` turns away). Use
 // it first. The middleware after it runs with the request's scope current
 // (AsyncLocalStorage follows next()'s promise chain), and the scope closes
 // once next() has settled and the response has emitted 'close': Koa writes
@@ -16,7 +17,10 @@ function koa (options = {}) {
   if (skip !== undefined && typeof skip !== 'function') throw invalidArg('options.skip', 'a function', skip)
 
   return function sammKoa (ctx, next) {
-    if (skip !== undefined && skip(ctx)) return next()
+    if (skip !== undefined && skip(ctx)) {
+      ctx.samm = null
+      return next()
+    }
     const scope = openRequestScope(ctx.res)
     ctx.samm = scope
     return runHeld(scope, next, undefined, [])

@@ -67,7 +67,7 @@ async function main (argv) {
     const addon = path.join(RELEASE, 'samm.node')
     const backup = path.join(tmp, 'samm.node')
     if (fs.existsSync(addon)) fs.copyFileSync(addon, backup)
-    console.error(`samm bake: rebuilding the addon with table ${table.digest} (node-gyp's output: build/samm-build.log)`)
+    console.error(`samm bake: rebuilding the addon with ${names}, table ${table.digest} (node-gyp's output: build/samm-build.log)`)
     const env = { ...process.env, SAMM_PROFILE: profiles.join(path.delimiter) }
     if (options['short-min-in-request']) env.SAMM_SHORT_MIN_IN_REQUEST = String(options['short-min-in-request'])
     const build = rebuild(env)

@@ -13,8 +13,8 @@ const LOG = path.join(ROOT, 'build', 'samm-build.log')
 const MAX_ERROR_LINES = 20
 
 // The lines of a build's output that say why it failed: the compiler's
-// errors (file:line:col: error: ...) and what follows them, make's and
-// node-gyp's verdicts, the bake tool's own messages.
+// errors (file:line:col: error: ...) and what follows them, gyp's own
+// complaints, make's and node-gyp's verdicts, the bake tool's messages.
 function errorLines (output) {
   const lines = output.split('\n')
   const picked = []
@@ -24,7 +24,7 @@ function errorLines (output) {
       picked.push(line)
       // The compiler's excerpt of the source line and its caret.
       for (let k = i + 1; k < lines.length && k <= i + 2 && /^\s+(\d+\s+)?\|/.test(lines[k]); k++) picked.push(lines[k])
-    } else if (/^samm_bake: |^make: \*\*\*|^gyp ERR! (configure error|build error|stack Error)|^npm (ERR!|error) (code|command failed)|[Ee]rror: /.test(line)) {
+    } else if (/^samm_bake: |^gyp: |^make: \*\*\*|^gyp ERR! (configure error|build error|stack Error)|^npm (ERR!|error) (code|command failed)|[Ee]rror: /.test(line)) {
       picked.push(line)
     }
   }

@@ -56,7 +56,7 @@ test('samm bake prints a few lines of its own; node-gyp\'s output is in build/sa
   assert.ok(out.length <= 12, out.join('\n'))
   assert.doesNotMatch(out.join('\n'), /gyp (info|http|WARN)|^make|CC\(target\)/m)
   assert.match(r.stderr, /samm bake: clustering .*report\.profile/)
-  assert.match(r.stderr, /samm bake: rebuilding the addon with table [0-9a-f]{16} \(node-gyp's output: build\/samm-build\.log\)/)
+  assert.match(r.stderr, /samm bake: rebuilding the addon with .*report\.profile, table [0-9a-f]{16} \(node-gyp's output: build\/samm-build\.log\)/)
   assert.match(r.stdout, /samm bake: table [0-9a-f]{16}, 6 sites -> .*samm\.table\.json/)
   assert.match(r.stdout, /short +render\.body/)
   assert.match(fs.readFileSync(path.join(pkg, 'build', 'samm-build.log'), 'utf8'), /gyp info ok/)
@@ -66,6 +66,7 @@ test('samm bake prints a few lines of its own; node-gyp\'s output is in build/sa
 test('the error lines of a build log: the compiler\'s errors with their excerpt, make\'s and node-gyp\'s verdicts', () => {
   const log = [
     'gyp info it worked if it ends with ok',
+    'gyp: binding.gyp not found (cwd: /x) while trying to load binding.gyp',
     '  CC(target) Release/obj.target/samm/src/binding.c.o',
     '../src/binding.c:12:3: error: unknown type name \'nap_value\'',
     '   12 |   nap_value v;',
@@ -76,6 +77,7 @@ test('the error lines of a build log: the compiler\'s errors with their excerpt,
     'gyp info done'
   ].join('\n')
   assert.deepEqual(errorLines(log), [
+    'gyp: binding.gyp not found (cwd: /x) while trying to load binding.gyp',
     '../src/binding.c:12:3: error: unknown type name \'nap_value\'',
     '   12 |   nap_value v;',
     '      |   ^~~~~~~~~',
