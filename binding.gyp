@@ -28,11 +28,13 @@
       ],
       "sources": [
         "src/binding.c",
+        "native/bake.c",
         "native/bump.c",
         "native/error.c",
         "native/heap.c",
         "native/options.c",
         "native/os.c",
+        "native/profile.c",
         "native/region.c",
         "native/segmap.c",
         "native/segment.c",
@@ -43,6 +45,7 @@
       ],
       "include_dirs": ["native/include"],
       "cflags_c": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "libraries": ["-lm"],
       "defines": ["NAPI_VERSION=8"]
     }
   ]

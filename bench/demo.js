@@ -4,7 +4,7 @@
 // mimalloc when installed) and print a short table and where the rest is.
 // About five minutes on 2 cores. The addon is rebuilt with the default
 // table at the end, so the package is left as it was. The tools' own
-// output goes to bench/out/run.log and build/samm-build.log.
+// output goes to bench/out/run.log and samm-build.log.
 const fs = require('node:fs')
 const path = require('node:path')
 const { spawnSync } = require('node:child_process')

@@ -22,22 +22,22 @@
 // and the raw numbers in bench/out/. --quiet (npm run demo) prints a few
 // lines per phase and a short table instead, and leaves the profiler's and
 // the bake's own output in bench/out/run.log and the full table in
-// bench/out/results.md; node-gyp's output is in build/samm-build.log. Service CPU % (100 = one core) says whether the
-// service was the bottleneck; CPU µs/req is its cost per request whatever
-// the load generator managed.
+// bench/out/results.md; node-gyp's output is in samm-build.log. Service
+// CPU % (100 = one core) says whether the service was the bottleneck; CPU
+// µs/req is its cost per request whatever the load generator managed.
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { spawn, spawnSync } = require('node:child_process')
 const autocannon = require('./autocannon')
 const { renderChart } = require('./chart')
-const { rebuild, failureReport } = require('../profiler/build')
 
 const ROOT = path.join(__dirname, '..')
 const METRICS = path.join(__dirname, 'service-metrics.js')
 const SAMM_CLI = path.join(ROOT, 'bin', 'samm.js')
 const OUT = path.join(__dirname, 'out')
 const RUN_LOG = path.join(OUT, 'run.log')
+const BUILD_LOG = path.join(ROOT, 'samm-build.log') // scripts/install.js writes it
 const BUDGET = 1024 * 1024 * 1024
 const EXAMPLES = fs.readdirSync(path.join(ROOT, 'examples'), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name)
 const LIBS = {
@@ -201,11 +201,10 @@ function restoreDefaultTable (o = {}) {
   if (!o.quiet) console.error('# rebuilding the addon with the default table')
   const env = { ...process.env }
   delete env.SAMM_PROFILE
-  const result = rebuild({ ...env, INIT_CWD: ROOT })
-  if (!result.ok) {
-    console.error('bench: rebuilding the addon with the default table failed:')
-    for (const line of failureReport(result)) console.error(line)
-  }
+  // The install script: node-gyp's output goes to its log; it prints the
+  // compiler's errors and the log's path itself if the build fails.
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'install.js')], { cwd: ROOT, env: { ...env, INIT_CWD: ROOT }, stdio: ['ignore', 'inherit', 'inherit'] })
+  if (r.status !== 0) console.error('bench: rebuilding the addon with the default table failed')
 }
 
 function median (v) {
@@ -309,7 +308,7 @@ async function main () {
     console.log(shortTable(results, configs))
     console.log(`full table: ${path.join(OUT, 'results.md')} (raw: results.json)`)
     console.log(`chart: ${chart}`)
-    console.log(`logs: ${RUN_LOG} (profiler and bake), ${require('../profiler/build').LOG} (node-gyp)`)
+    console.log(`logs: ${RUN_LOG} (profiler and bake), ${BUILD_LOG} (node-gyp)`)
   } else {
     console.log(md)
     console.log(`chart: ${chart}`)

@@ -21,6 +21,7 @@ const counters = {
   movedBlocks: 0, // blocks whose ArrayBuffer someone else detached: back when that view is garbage
   onLimit: 'throw',
   longScopeMs: longScopeFromEnv(),
+  disabled: false, // the kill switch: SAMM_DISABLE=1 or configure({ disabled: true })
   chunkSize: 256 * 1024,
   warned: false,
   // An allocation of size bytes (class cls, at site: a name or null) served

@@ -9,7 +9,8 @@ const { callThenSettle } = require('./settle')
 const { Scope, SammBuffer } = require('./scope')
 const { releaseChunks, pooled } = require('./chunks')
 const { startIdleTrim } = require('./idle')
-const { site, bakedTable, sites, Site, CLASS_NAMES } = require('./site')
+const { site, bakedTable, sites, setDisabled, Site, CLASS_NAMES } = require('./site')
+const { checkTable } = require('./table-check')
 
 const { http } = require('./http')
 const { express } = require('./express')
@@ -23,6 +24,18 @@ const moved = new WeakSet() // freed while its memory was moved away: counted on
   const config = binding.config()
   counters.chunkSize = config.chunkSize
   startIdleTrim(config.idleTrimMs)
+  const off = process.env.SAMM_DISABLE
+  if (off === '1' || off === 'true') switchOff(true)
+  else if (off !== undefined && off !== '' && off !== '0' && off !== 'false') {
+    process.emitWarning(`SAMM_DISABLE=${off} is not a valid value and was ignored (1 or 0)`, { code: 'SAMM_BAD_ENV' })
+  }
+  if (!counters.disabled) checkTable(binding, bakedTable())
+}
+
+// The kill switch: every site heap, every scope a pass-through.
+function switchOff (off) {
+  counters.disabled = off
+  setDisabled(off)
 }
 
 /** A zero-filled Buffer of size bytes from the arena of site's class. */
@@ -89,7 +102,7 @@ const NUMERIC_OPTIONS = ['maxBytes', 'chunkSize', 'poolChunks', 'regionSegmentSi
 // Options the binding applies by building a new heap.
 const STRUCTURAL_OPTIONS = NUMERIC_OPTIONS.filter((key) => key !== 'maxBytes' && key !== 'idleTrimMs')
 // Options JavaScript acts on itself.
-const JS_OPTIONS = ['onLimit', 'longScopeMs']
+const JS_OPTIONS = ['onLimit', 'longScopeMs', 'disabled']
 
 /** Sets the budget and tuning; see README for each option. */
 function configure (options) {
@@ -101,6 +114,9 @@ function configure (options) {
   }
   if (options.onLimit !== undefined && options.onLimit !== 'throw' && options.onLimit !== 'heap') {
     throw invalidArg('options.onLimit', '"throw" or "heap"', options.onLimit)
+  }
+  if (options.disabled !== undefined && typeof options.disabled !== 'boolean') {
+    throw invalidArg('options.disabled', 'a boolean', options.disabled)
   }
   const long = options.longScopeMs
   if (long !== undefined) {
@@ -132,13 +148,14 @@ function configure (options) {
   }
   if (options.onLimit !== undefined) counters.onLimit = options.onLimit
   if (long !== undefined) counters.longScopeMs = long
+  if (options.disabled !== undefined) switchOff(options.disabled)
   counters.chunkSize = binding.config().chunkSize
   return config()
 }
 
 /** The options in force. */
 function config () {
-  return { ...binding.config(), onLimit: counters.onLimit, longScopeMs: counters.longScopeMs }
+  return { ...binding.config(), onLimit: counters.onLimit, longScopeMs: counters.longScopeMs, disabled: counters.disabled }
 }
 
 // The C core names its statistics in snake_case; JavaScript sees camelCase.
@@ -174,6 +191,7 @@ function stats () {
   s.externalRefused = counters.externalRefused
   s.limitFallbacks = counters.limitFallbacks
   s.movedBlocks = counters.movedBlocks
+  s.disabled = counters.disabled
   s.sites = {}
   for (const [name, st] of sites) {
     s.sites[name] = { class: st.class, allocs: st.allocs, bytes: st.bytes, heapFallbacks: st.heapFallbacks }

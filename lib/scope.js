@@ -31,6 +31,10 @@ function bumpable (size) {
   return typeof size === 'number' && size >= 0 && size <= 0x3ffffff && size % 1 === 0
 }
 
+// Why a scope serves from the V8 heap instead (#heapOnly).
+const REFUSED = 1 // this runtime forbids external buffers
+const OFF = 2 // SAMM is switched off (SAMM_DISABLE, configure({ disabled }))
+
 const OPEN = 0
 const CLOSING = 1 // close() called, waiting for waitFor() promises
 const CLOSED = 2
@@ -51,7 +55,7 @@ class Scope {
   #allocs = 0
   #large = null // loan ids of blocks larger than a span, handed back at close
   #pending = 0 // waitFor() promises not yet settled
-  #heapFallback = false
+  #heapOnly = counters.disabled ? OFF : 0 // REFUSED or OFF: every allocation from the V8 heap
 
   constructor () {
     counters.scopesOpen++
@@ -127,7 +131,7 @@ class Scope {
   }
 
   #take (size) {
-    if (this.#heapFallback) return heapFallback(size)
+    if (this.#heapOnly !== 0) return this.#heapOnly === OFF ? Buffer.allocUnsafe(size) : heapFallback(size)
     if (size > spanSize()) return this.#takeLarge(size)
     let ab
     try {
@@ -140,7 +144,7 @@ class Scope {
       return limitFallback(fromNative(err), size, false, true)
     }
     if (ab === undefined) {
-      this.#heapFallback = true
+      this.#heapOnly = REFUSED
       return heapFallback(size)
     }
     const id = lastId()
@@ -165,7 +169,7 @@ class Scope {
       return limitFallback(fromNative(err), size, false, true)
     }
     if (ab === undefined) {
-      this.#heapFallback = true
+      this.#heapOnly = REFUSED
       return heapFallback(size)
     }
     if (this.#large === null) this.#large = [lastId()]

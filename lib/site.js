@@ -36,15 +36,16 @@ class Site {
   constructor (name, id, cls, sizes, explicit) {
     this.name = name
     this.id = id
-    this.class = CLASS_NAMES[cls]
     this.explicit = explicit
     this.allocs = 0
     this.bytes = 0
     this.heapFallbacks = 0
-    this._cls = cls
-    this._sizes = sizes // [[log2Min, log2Max, cls], ...] or null: one class
-    Object.defineProperty(this, '_cls', { enumerable: false })
-    Object.defineProperty(this, '_sizes', { enumerable: false })
+    this._own = cls // the class the table or the caller gave
+    this._ownSizes = sizes // [[log2Min, log2Max, cls], ...] or null: one class
+    this._cls = disabled ? HEAP : cls // in force: heap while SAMM is switched off
+    this._sizes = disabled ? null : sizes
+    this.class = CLASS_NAMES[this._cls]
+    for (const key of ['_own', '_ownSizes', '_cls', '_sizes']) Object.defineProperty(this, key, { enumerable: false })
   }
 
   // The class of an allocation of size bytes at this site.
@@ -64,6 +65,17 @@ class Site {
 }
 
 const sites = new Map()
+let disabled = false
+
+/** Switches SAMM off (every site heap) or back on (the table's classes). */
+function setDisabled (off) {
+  disabled = off
+  for (const s of sites.values()) {
+    s._cls = off ? HEAP : s._own
+    s._sizes = off ? null : s._ownSizes
+    s.class = CLASS_NAMES[s._cls]
+  }
+}
 
 function site (name, options) {
   if (typeof name !== 'string' || name.length === 0 || Buffer.byteLength(name, 'utf8') > 200) {
@@ -82,7 +94,7 @@ function site (name, options) {
     }
   }
   const known = sites.get(name)
-  if (known !== undefined && (explicit === null || known._cls === explicit && known._sizes === null)) return known
+  if (known !== undefined && (explicit === null || known._own === explicit && known._ownSizes === null)) return known
   const baked = bakedTable().byName.get(name)
   let cls = HEAP
   let sizes = null
@@ -106,4 +118,4 @@ function resolveSite (value) {
   throw invalidSite('site', 'a Site or a site name', value)
 }
 
-module.exports = { site, resolveSite, bakedTable, siteId, sites, Site, HEAP, SHORT, MEDIUM, LONG, CLASS_NAMES }
+module.exports = { site, resolveSite, bakedTable, siteId, sites, setDisabled, Site, HEAP, SHORT, MEDIUM, LONG, CLASS_NAMES }

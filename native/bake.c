@@ -325,6 +325,8 @@ fail:
   return NULL;
 }
 
+const char *samm_bake_digest(const samm_bake *bake) { return bake->digest; }
+
 void samm_bake_free(samm_bake *bake) {
   if (bake == NULL) return;
   for (size_t i = 0; i < bake->site_count; i++) free((char *)bake->sites[i].name);

@@ -5,8 +5,8 @@
 // directory. The profiles are checked by a dry bake first: a bad profile
 // changes nothing, a profile with no sites is refused unless --allow-empty
 // (it would put every site back to heap), and a failed rebuild puts the
-// previous addon back. node-gyp's output goes to build/samm-build.log
-// (profiler/build.js); the terminal gets what happens, what it produced and
+// previous addon back. node-gyp's output goes to samm-build.log
+// (scripts/install.js); the terminal gets what happens, what it produced and
 // where to look.
 const fs = require('node:fs')
 const os = require('node:os')
@@ -14,9 +14,8 @@ const path = require('node:path')
 const { spawnSync } = require('node:child_process')
 const { parseArgs, UsageError } = require('./args')
 const { configuredProfiles } = require('../scripts/profiles')
-const { rebuild, failureReport } = require('./build')
+const { bakeTool, ROOT } = require('../lib/tools')
 
-const ROOT = path.join(__dirname, '..')
 const RELEASE = path.join(ROOT, 'build', 'Release')
 
 const usage = {
@@ -45,8 +44,7 @@ async function main (argv) {
   if (profiles.length === 0) {
     throw new UsageError('no profile: name the files (samm bake samm.profile) or set "samm": { "profile": ... } in package.json')
   }
-  const tool = path.join(RELEASE, 'samm_bake')
-  if (!fs.existsSync(tool)) throw new Error(`${tool} is missing: run "npm install" in ${ROOT} first`)
+  const tool = bakeTool()
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'samm-bake-'))
   try {
@@ -67,17 +65,16 @@ async function main (argv) {
     const addon = path.join(RELEASE, 'samm.node')
     const backup = path.join(tmp, 'samm.node')
     if (fs.existsSync(addon)) fs.copyFileSync(addon, backup)
-    console.error(`samm bake: rebuilding the addon with ${names}, table ${table.digest} (node-gyp's output: build/samm-build.log)`)
+    console.error(`samm bake: rebuilding the addon with ${names}, table ${table.digest}`)
     const env = { ...process.env, SAMM_PROFILE: profiles.join(path.delimiter) }
     if (options['short-min-in-request']) env.SAMM_SHORT_MIN_IN_REQUEST = String(options['short-min-in-request'])
-    const build = rebuild(env)
-    if (!build.ok) {
+    const build = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'install.js'), '--strict'], { cwd: process.cwd(), env, stdio: ['ignore', 'ignore', 'inherit'] })
+    if (build.status !== 0) {
       if (fs.existsSync(backup)) {
         fs.mkdirSync(RELEASE, { recursive: true })
         fs.copyFileSync(backup, addon)
       }
       console.error('samm bake: the rebuild failed; the previous addon is back in place')
-      for (const line of failureReport(build)) console.error(line)
       return 1
     }
     fs.copyFileSync(path.join(tmp, 'table.json'), path.join(process.cwd(), 'samm.table.json'))

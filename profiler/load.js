@@ -68,16 +68,31 @@ function loadTargets (urls = [], file) {
 }
 
 /**
+ * autocannon, an optional peer dependency: only --load needs it, so a
+ * production install of SAMM does not pull it in. Throws a UsageError that
+ * says how to add it.
+ */
+function autocannon () {
+  try {
+    return require('autocannon')
+  } catch (err) {
+    if (err.code !== 'MODULE_NOT_FOUND') throw err
+    throw new UsageError('--load drives the service with autocannon, an optional peer dependency of samm that is not ' +
+      'installed here: add it where you profile (npm install --save-dev autocannon), or put the load on the service yourself and leave --load out')
+  }
+}
+
+/**
  * Drives origin with autocannon for seconds, connections at a time, taking
  * paths in turn; progress goes to stderr once a second. Resolves with
  * autocannon's result; stop() ends the run early.
  */
 function runLoad ({ origin, paths, seconds, connections }) {
-  const autocannon = require('autocannon')
+  const load = autocannon()
   let instance
   const done = new Promise((resolve, reject) => {
     const requests = paths.map((path) => ({ method: 'GET', path }))
-    instance = autocannon({ url: origin + paths[0], requests, duration: seconds, connections },
+    instance = load({ url: origin + paths[0], requests, duration: seconds, connections },
       (err, result) => err ? reject(err) : resolve(result))
     let ticks = 0
     let responses = 0
@@ -91,4 +106,4 @@ function runLoad ({ origin, paths, seconds, connections }) {
   return { done, stop: () => instance.stop() }
 }
 
-module.exports = { loadTargets, runLoad }
+module.exports = { loadTargets, runLoad, autocannon }

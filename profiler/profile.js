@@ -10,7 +10,7 @@ const fs = require('node:fs')
 const path = require('node:path')
 const { spawn } = require('node:child_process')
 const { parseArgs, UsageError } = require('./args')
-const { loadTargets, runLoad } = require('./load')
+const { loadTargets, runLoad, autocannon } = require('./load')
 const { readProfile } = require('./profile-format')
 
 const PRELOAD = path.join(__dirname, 'preload.js')
@@ -98,6 +98,7 @@ function startService (command, env) {
 async function main (argv) {
   const { options, rest } = parseArgs(argv, usage.options)
   const targets = loadTargets(options.load, options['load-file'])
+  if (targets !== null && targets.paths.length > 0) autocannon() // before the service starts
   if (rest.length === 0) throw new UsageError('needs the service\'s command after "--", e.g. samm profile -- node server.js')
   const out = path.resolve(options.out || 'samm.profile')
   const tmp = path.join(path.dirname(out), `.${path.basename(out)}.${process.pid}.tmp`)

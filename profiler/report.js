@@ -9,6 +9,7 @@ const path = require('node:path')
 const { spawnSync } = require('node:child_process')
 const { parseArgs, UsageError } = require('./args')
 const { readProfile, binStartUs, BINS } = require('./profile-format')
+const { bakeTool } = require('../lib/tools')
 
 const COLORS = { short: '#2a9d8f', medium: '#e9c46a', long: '#e76f51', heap: '#8d99ae' }
 // Beyond the last lifetime bin (2^40 µs, 12.7 days) only allocations still
@@ -61,7 +62,7 @@ function sitesSizes (sizes) {
 }
 
 function bakeProfile (file) {
-  const tool = path.join(__dirname, '..', 'build', 'Release', 'samm_bake')
+  const tool = bakeTool()
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'samm-report-'))
   try {
     const r = spawnSync(tool, ['--c', path.join(tmp, 't.c'), '--json', path.join(tmp, 't.json'), file], { stdio: ['ignore', 'inherit', 'inherit'] })

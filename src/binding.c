@@ -752,6 +752,55 @@ static napi_value table_json(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* profileDigest(paths) -> the digest of the table these profiles bake, or
+ * throws ERR_SAMM_INVALID_ARG with the file and line of what is wrong. */
+static napi_value profile_digest(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1] = {NULL};
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  bool is_array = false;
+  uint32_t n = 0;
+  NAPI_ASSERT(env, argc == 1 && napi_is_array(env, argv[0], &is_array) == napi_ok && is_array &&
+                       napi_get_array_length(env, argv[0], &n) == napi_ok,
+              "ERR_SAMM_INVALID_ARG", "profileDigest(paths)");
+  samm_profile *profile = samm_profile_new();
+  if (profile == NULL) return throw_samm(env, SAMM_ENOMEM);
+  char message[600];
+  message[0] = '\0';
+  for (uint32_t i = 0; i < n && message[0] == '\0'; i++) {
+    napi_value v;
+    char path[4096];
+    size_t len = 0;
+    if (napi_get_element(env, argv[0], i, &v) != napi_ok ||
+        napi_get_value_string_utf8(env, v, path, sizeof path, &len) != napi_ok || len + 1 >= sizeof path) {
+      snprintf(message, sizeof message, "profileDigest: paths[%u] is not a path", i);
+      break;
+    }
+    samm_parse_error err;
+    if (samm_profile_add_file(profile, path, &err) != SAMM_EOK) {
+      if (err.line)
+        snprintf(message, sizeof message, "%s:%llu: %s", err.file, (unsigned long long)err.line, err.message);
+      else
+        snprintf(message, sizeof message, "%s: %s", err.file, err.message);
+    }
+  }
+  samm_bake *bake = NULL;
+  if (message[0] == '\0') {
+    int err;
+    bake = samm_bake_run(profile, NULL, &err, message, sizeof message);
+  }
+  samm_profile_free(profile);
+  if (bake == NULL) {
+    napi_throw_error(env, "ERR_SAMM_INVALID_ARG", message[0] ? message : "cannot bake the profiles");
+    return NULL;
+  }
+  napi_value out;
+  napi_status st = napi_create_string_utf8(env, samm_bake_digest(bake), NAPI_AUTO_LENGTH, &out);
+  samm_bake_free(bake);
+  NAPI_CALL(env, st);
+  return out;
+}
+
 static napi_value env_error(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value out;
@@ -816,6 +865,7 @@ NAPI_MODULE_INIT() {
       {"config", NULL, config_get, NULL, NULL, NULL, napi_default, NULL},
       {"tableJson", NULL, table_json, NULL, NULL, NULL, napi_default, NULL},
       {"envError", NULL, env_error, NULL, NULL, NULL, napi_default, NULL},
+      {"profileDigest", NULL, profile_digest, NULL, NULL, NULL, napi_default, NULL},
   };
   NAPI_CALL(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

@@ -371,6 +371,9 @@ int samm_bake_write_c(const samm_bake *bake, FILE *out);
  * centroids in µs, ascending. Returns k (0: no data; -1: no such class). */
 int samm_bake_size_class(const samm_bake *bake, int index, int *log2_min, int *log2_max,
                          double centroids_us[5]);
+/* The digest of the profile it was baked from: 16 hex digits, the same for
+ * the same profile content however it was split or ordered. */
+const char *samm_bake_digest(const samm_bake *bake);
 /* The class the bake gave site name at size bytes (SAMM_HEAP if unknown). */
 int samm_bake_class_of(const samm_bake *bake, const char *name, size_t size);
 

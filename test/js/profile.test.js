@@ -22,6 +22,7 @@ function copyPackage (dest) {
   for (const entry of ['binding.gyp', 'package.json', 'native', 'src', 'lib', 'scripts', 'profiler', 'bin']) {
     fs.cpSync(path.join(ROOT, entry), path.join(dest, entry), { recursive: true })
   }
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dest, 'node_modules'), 'dir')
 }
 
 test('profiled under load, baked and rebuilt, the sites come out short, medium and long', { timeout: 240000 }, async () => {

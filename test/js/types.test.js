@@ -60,7 +60,7 @@ function linkModules (dir, without = []) {
     fs.symlinkSync(ROOT, path.join(modules, 'samm'), 'dir')
   } else {
     const copy = path.join(modules, 'samm')
-    fs.cpSync(path.join(ROOT, 'lib'), path.join(copy, 'lib'), { recursive: true })
+    for (const d of ['lib', 'scripts']) fs.cpSync(path.join(ROOT, d), path.join(copy, d), { recursive: true })
     fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(copy, 'package.json'))
     fs.mkdirSync(path.join(copy, 'build', 'Release'), { recursive: true })
     fs.copyFileSync(path.join(ROOT, 'build', 'Release', 'samm.node'), path.join(copy, 'build', 'Release', 'samm.node'))
