@@ -3,8 +3,9 @@
 // configuration, driven by autocannon on 127.0.0.1, same workload, same run.
 //
 //   node bench/run.js [--examples express,fastify,http] [--shapes heavy,small]
+//                     (also: koa, hono, nest; NEST_ADAPTER=fastify for nest)
 //                     [--reps 3] [--duration 10] [--warmup 3] [--connections 64]
-//                     [--no-profile] [--no-pin] [--record]
+//                     [--no-profile] [--no-pin] [--record] [--quiet]
 //
 // Configurations: baseline (SAMM=0, glibc malloc), jemalloc and mimalloc
 // preloaded (SAMM=0; skipped with a note when not installed), and SAMM with
@@ -17,10 +18,13 @@
 // (autocannon) to the others (taskset), so that the load generator does not
 // take the service's CPU; --no-pin lets the scheduler place both.
 // Output: a markdown table (appended to bench/RESULTS.md with --record),
-// bench/results-chart.html (latency percentiles, RSS over time) and the raw
-// numbers in bench/out/. Service CPU % (100 = one core) says whether the
-// service was the bottleneck; CPU µs/req is its cost per request whatever
-// the load generator managed.
+// bench/results-chart.html (latency percentiles, throughput, RSS over time)
+// and the raw numbers in bench/out/. --quiet (npm run demo) prints a few
+// lines per phase and a short table instead, and leaves the profiler's and
+// the bake's own output in bench/out/run.log and the full table in
+// bench/out/results.md; node-gyp's output is in samm-build.log. Service
+// CPU % (100 = one core) says whether the service was the bottleneck; CPU
+// µs/req is its cost per request whatever the load generator managed.
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
@@ -31,14 +35,18 @@ const { renderChart } = require('./chart')
 const ROOT = path.join(__dirname, '..')
 const METRICS = path.join(__dirname, 'service-metrics.js')
 const SAMM_CLI = path.join(ROOT, 'bin', 'samm.js')
+const OUT = path.join(__dirname, 'out')
+const RUN_LOG = path.join(OUT, 'run.log')
+const BUILD_LOG = path.join(ROOT, 'samm-build.log') // scripts/install.js writes it
 const BUDGET = 1024 * 1024 * 1024
+const EXAMPLES = fs.readdirSync(path.join(ROOT, 'examples'), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name)
 const LIBS = {
   jemalloc: ['/usr/lib/x86_64-linux-gnu/libjemalloc.so.2', 'libjemalloc2'],
   mimalloc: ['/usr/lib/x86_64-linux-gnu/libmimalloc.so.2', 'libmimalloc2.0']
 }
 
 function parseOptions (argv) {
-  const o = { examples: ['express', 'fastify', 'http'], shapes: ['heavy', 'small'], reps: 3, duration: 10, warmup: 3, connections: 64, profile: true, record: false, pin: os.cpus().length >= 2 }
+  const o = { examples: ['express', 'fastify', 'http'], shapes: ['heavy', 'small'], reps: 3, duration: 10, warmup: 3, connections: 64, profile: true, record: false, quiet: false, pin: os.cpus().length >= 2 }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     const next = () => {
@@ -54,9 +62,10 @@ function parseOptions (argv) {
     else if (a === '--no-profile') o.profile = false
     else if (a === '--no-pin') o.pin = false
     else if (a === '--record') o.record = true
+    else if (a === '--quiet') o.quiet = true
     else throw new Error(`unknown option ${a}`)
   }
-  for (const e of o.examples) if (!['express', 'fastify', 'http'].includes(e)) throw new Error(`unknown example ${e}`)
+  for (const e of o.examples) if (!EXAMPLES.includes(e)) throw new Error(`unknown example ${e} (examples: ${EXAMPLES.join(', ')})`)
   for (const s of o.shapes) if (!['heavy', 'small'].includes(s)) throw new Error(`unknown shape ${s}`)
   return o
 }
@@ -149,29 +158,53 @@ async function runOnce (example, shape, config, o) {
   }
 }
 
-function bake (example, o, portNumber = port()) {
-  const profile = path.join(__dirname, 'out', `${example}.profile`)
-  fs.rmSync(profile, { force: true })
-  for (const shape of o.shapes) {
-    const part = `${profile}.${shape}`
-    console.error(`# profiling the ${example} example (${shape})`)
-    const r = spawnSync(process.execPath, [SAMM_CLI, 'profile', '--out', part, '--duration', '8', '--connections', '16',
-      '--load', `http://127.0.0.1:${portNumber}/?shape=${shape}&id=7`, '--', process.execPath, path.join(ROOT, 'examples', example, 'server.js')],
-    { env: { ...process.env, PORT: String(portNumber) }, stdio: ['ignore', 'ignore', 'inherit'] })
-    if (r.status !== 0) throw new Error(`profiling ${example} failed`)
-    fs.appendFileSync(profile, fs.readFileSync(part))
-    fs.rmSync(part)
-  }
-  console.error(`# baking ${profile}`)
-  const b = spawnSync(process.execPath, [SAMM_CLI, 'bake', profile], { cwd: path.join(__dirname, 'out'), stdio: ['ignore', 'inherit', 'inherit'] })
-  if (b.status !== 0) throw new Error('bake failed')
+// What the tools bench/run.js runs print: the terminal's, or with --quiet
+// the run log's.
+function toolOutput (o) {
+  if (!o.quiet) return 'inherit'
+  fs.mkdirSync(OUT, { recursive: true })
+  return fs.openSync(RUN_LOG, 'a')
 }
 
-function restoreDefaultTable () {
-  console.error('# rebuilding the addon with the default table')
+function bake (example, o, portNumber = port()) {
+  const profile = path.join(OUT, `${example}.profile`)
+  fs.rmSync(profile, { force: true })
+  const out = toolOutput(o)
+  try {
+    if (o.quiet) console.error(`profiling examples/${example} under load (${o.shapes.join(' and ')} shape${o.shapes.length > 1 ? 's' : ''}, 8 s each) and baking its table`)
+    for (const shape of o.shapes) {
+      const part = `${profile}.${shape}`
+      if (!o.quiet) console.error(`# profiling the ${example} example (${shape})`)
+      const r = spawnSync(process.execPath, [SAMM_CLI, 'profile', '--out', part, '--duration', '8', '--connections', '16',
+        '--load', `http://127.0.0.1:${portNumber}/?shape=${shape}&id=7`, '--', process.execPath, path.join(ROOT, 'examples', example, 'server.js')],
+      { env: { ...process.env, PORT: String(portNumber) }, stdio: ['ignore', 'ignore', out] })
+      if (r.status !== 0) throw new Error(`profiling ${example} failed${o.quiet ? ` (see ${RUN_LOG})` : ''}`)
+      fs.appendFileSync(profile, fs.readFileSync(part))
+      fs.rmSync(part)
+    }
+    if (!o.quiet) console.error(`# baking ${profile}`)
+    const b = spawnSync(process.execPath, [SAMM_CLI, 'bake', profile], { cwd: OUT, stdio: ['ignore', out, out] })
+    if (b.status !== 0) throw new Error(`bake failed${o.quiet ? ` (see ${RUN_LOG})` : ''}`)
+  } finally {
+    if (typeof out === 'number') fs.closeSync(out)
+  }
+  if (o.quiet) {
+    const table = JSON.parse(fs.readFileSync(path.join(OUT, 'samm.table.json'), 'utf8'))
+    const byClass = {}
+    for (const s of table.sites) (byClass[s.class] ||= []).push(s.name)
+    console.error(`  table ${table.digest}: ${Object.entries(byClass).map(([cls, names]) => `${cls} ${names.join(', ')}`).join('; ')}`)
+    console.error(`  profile ${path.relative(ROOT, profile)}, table ${path.relative(ROOT, path.join(OUT, 'samm.table.json'))}`)
+  }
+}
+
+function restoreDefaultTable (o = {}) {
+  if (!o.quiet) console.error('# rebuilding the addon with the default table')
   const env = { ...process.env }
   delete env.SAMM_PROFILE
-  spawnSync('npm', ['run', 'install'], { cwd: ROOT, env: { ...env, INIT_CWD: ROOT }, stdio: ['ignore', 'ignore', 'inherit'] })
+  // The install script: node-gyp's output goes to its log; it prints the
+  // compiler's errors and the log's path itself if the build fails.
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'install.js')], { cwd: ROOT, env: { ...env, INIT_CWD: ROOT }, stdio: ['ignore', 'inherit', 'inherit'] })
+  if (r.status !== 0) console.error('bench: rebuilding the addon with the default table failed')
 }
 
 function median (v) {
@@ -205,6 +238,23 @@ function table (results, configs) {
   return lines.join('\n')
 }
 
+// The few columns --quiet prints: medians, and ratios to the baseline.
+function shortTable (results, configs) {
+  const rows = [['', 'req/s', 'p99 ms', 'peak RSS', 'req/s ×', 'p99 ×', 'RSS ×']]
+  for (const [key, byConfig] of Object.entries(results)) {
+    const base = byConfig.baseline
+    for (const c of configs) {
+      const s = byConfig[c.name]
+      if (!s) continue
+      const ratio = (a, b) => (b > 0 ? (a / b).toFixed(2) : 'n/a')
+      rows.push([`${key} ${c.name}`, s.rps.toFixed(0), s.p99.toFixed(1), `${(s.peakRss / 1048576).toFixed(0)} MiB`,
+        ratio(s.rps, base.rps), ratio(s.p99, base.p99), ratio(s.peakRss, base.peakRss)])
+    }
+  }
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)))
+  return rows.map((r) => r.map((cell, i) => i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])).join('  ')).join('\n')
+}
+
 async function main () {
   const o = parseOptions(process.argv.slice(2))
   if (o.pin) {
@@ -212,8 +262,9 @@ async function main () {
     if (spawnSync('taskset', ['-p', '-c', others, String(process.pid)], { stdio: 'ignore' }).status !== 0) o.pin = false
   }
   const { configs, missing } = configurations()
-  if (missing.length) console.error(`# not installed, skipped: ${missing.join(', ')}`)
-  fs.mkdirSync(path.join(__dirname, 'out'), { recursive: true })
+  if (missing.length) console.error(`${o.quiet ? '' : '# '}not installed, skipped: ${missing.join(', ')}`)
+  fs.mkdirSync(OUT, { recursive: true })
+  if (o.quiet) fs.writeFileSync(RUN_LOG, '')
   const results = {}
   const series = {}
   const started = new Date()
@@ -223,13 +274,17 @@ async function main () {
     for (const example of o.examples) {
       if (o.profile) bake(example, o)
       for (const shape of o.shapes) {
+        if (o.quiet) {
+          const minutes = (configs.length * o.reps * (o.duration + o.warmup + 2) / 60).toFixed(0)
+          console.error(`benchmarking ${example}, ${shape} shape: ${configs.map((c) => c.name).join(', ')}, ${o.reps} × ${o.duration} s each (about ${minutes} min)`)
+        }
         const runs = Object.fromEntries(configs.map((c) => [c.name, []]))
         for (let r = 0; r < o.reps; r++) {
           for (const c of configs) {
             const res = await runOnce(example, shape, c, o)
             runs[c.name].push(res)
             done++
-            console.error(`# [${done}/${total}] ${example} ${shape} ${c.name} rep ${r + 1}: ${res.rps.toFixed(0)} req/s, p99 ${res.p99} ms, peak RSS ${(res.peakRss / 1048576).toFixed(0)} MiB`)
+            if (!o.quiet) console.error(`# [${done}/${total}] ${example} ${shape} ${c.name} rep ${r + 1}: ${res.rps.toFixed(0)} req/s, p99 ${res.p99} ms, peak RSS ${(res.peakRss / 1048576).toFixed(0)} MiB`)
           }
         }
         const key = `${example}/${shape}`
@@ -238,18 +293,26 @@ async function main () {
       }
     }
   } finally {
-    if (o.profile) restoreDefaultTable()
+    if (o.profile) restoreDefaultTable(o)
   }
   const command = `node bench/run.js ${process.argv.slice(2).join(' ')}`.trim()
   const cpu = (os.cpus()[0] || {}).model || 'unknown CPU'
   const header = `Command: \`${command}\`. Machine: ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, Node ${process.version}. Date: ${started.toISOString().slice(0, 10)}. ${o.reps} interleaved repetitions of ${o.duration} s after ${o.warmup} s of warm-up, ${o.connections} connections; ${o.pin ? 'service pinned to CPU 0, load generator to the rest' : 'service and load generator unpinned'}; medians; ratios to the baseline of the same run; ${autocannon.bodyKept ? 'autocannon kept response bodies as strings (its internals changed), so the load generator may be the bottleneck' : 'autocannon counting response bytes without keeping bodies (bench/autocannon.js)'}.${missing.length ? ` Not installed: ${missing.join(', ')}.` : ''}`
   const md = `${header}\n\n${table(results, configs)}\n`
-  console.log(md)
-  fs.writeFileSync(path.join(__dirname, 'out', 'results.json'), JSON.stringify({ command, started, results, series }, null, 1))
+  fs.writeFileSync(path.join(OUT, 'results.json'), JSON.stringify({ command, started, results, series }, null, 1))
+  fs.writeFileSync(path.join(OUT, 'results.md'), md)
   const chart = path.join(__dirname, 'results-chart.html')
   fs.writeFileSync(chart, renderChart({ header, results, series, configs: configs.map((c) => c.name) }))
   if (o.record) fs.appendFileSync(path.join(__dirname, 'RESULTS.md'), `\n## End to end (\`bench/run.js\`), ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC\n\n${md}\nChart: [results-chart.html](results-chart.html).\n`)
-  console.log(`chart: ${chart}`)
+  if (o.quiet) {
+    console.log(shortTable(results, configs))
+    console.log(`full table: ${path.join(OUT, 'results.md')} (raw: results.json)`)
+    console.log(`chart: ${chart}`)
+    console.log(`logs: ${RUN_LOG} (profiler and bake), ${BUILD_LOG} (node-gyp)`)
+  } else {
+    console.log(md)
+    console.log(`chart: ${chart}`)
+  }
 }
 
 module.exports = { bake, restoreDefaultTable, readRss, waitUp, median }

@@ -8,8 +8,9 @@ const { fromNative } = require('./errors')
 const { checkSize } = require('./validate')
 const { counters, heapBuffer, limitFallback } = require('./counters')
 const { withRoom } = require('./chunks')
-const { resolveSite, HEAP, SHORT } = require('./site')
+const { resolveSite, HEAP, SHORT, CLASS_NAMES } = require('./site')
 const { tracer } = require('./trace')
+const { channels, publishFallback } = require('./diagnostics')
 
 /**
  * A Buffer of size bytes for the site where names, zero-filled if zero.
@@ -27,17 +28,18 @@ function allocate (size, where, zero, scope) {
     if (scope !== undefined) return zero ? scope.alloc(size) : scope.allocUnsafe(size)
     counters.outsideScope++
     s.heapFallbacks++
+    if (channels.fallback.hasSubscribers) publishFallback('outsideScope', size, 'short', s.name)
   } else if (cls !== HEAP) {
     let buf
     try {
       buf = withRoom(() => binding.alloc(cls, size, zero))
     } catch (err) {
-      const fallback = limitFallback(fromNative(err), size, zero)
+      const fallback = limitFallback(fromNative(err), size, zero, false, CLASS_NAMES[cls], s.name)
       s.heapFallbacks++
       return fallback
     }
     if (buf !== undefined) return buf
-    counters.noteExternalRefused()
+    counters.noteExternalRefused(size, CLASS_NAMES[cls], s.name)
     s.heapFallbacks++
   }
   return heapBuffer(size, zero)

@@ -4,6 +4,11 @@
 
 const binding = require('./binding')
 const { limitError } = require('./errors')
+const { channels, publishLimit, publishFallback } = require('./diagnostics')
+
+// A scope open at least this long is reported on samm:scope:long.
+const LONG_SCOPE_MS = 1000
+const LONG_SCOPE_MS_MAX = 86400000
 
 const counters = {
   scopesOpen: 0,
@@ -15,17 +20,29 @@ const counters = {
   limitFallbacks: 0, // budget refusals served from the heap (onLimit: 'heap')
   movedBlocks: 0, // blocks whose ArrayBuffer someone else detached: back when that view is garbage
   onLimit: 'throw',
+  longScopeMs: longScopeFromEnv(),
   disabled: false, // the kill switch: SAMM_DISABLE=1 or configure({ disabled: true })
   chunkSize: 256 * 1024,
   warned: false,
-  noteExternalRefused () {
+  // An allocation of size bytes (class cls, at site: a name or null) served
+  // by the V8 heap because this runtime forbids external buffers.
+  noteExternalRefused (size, cls = 'short', site = null) {
     counters.externalRefused++
     if (!counters.warned) {
       counters.warned = true
       process.emitWarning('this runtime forbids external ArrayBuffers; SAMM serves every allocation from the V8 heap',
         { code: 'SAMM_NO_EXTERNAL_BUFFERS' })
     }
+    if (channels.fallback.hasSubscribers) publishFallback('externalRefused', size, cls, site)
   }
+}
+
+function longScopeFromEnv () {
+  const v = process.env.SAMM_LONG_SCOPE_MS
+  if (v === undefined || v === '') return LONG_SCOPE_MS
+  if (/^[0-9]+$/.test(v) && Number(v) <= LONG_SCOPE_MS_MAX) return Number(v)
+  process.emitWarning('SAMM_LONG_SCOPE_MS is not a valid value and was ignored', { code: 'SAMM_BAD_ENV' })
+  return LONG_SCOPE_MS
 }
 
 // A V8 heap Buffer, for allocations SAMM does not serve itself.
@@ -37,15 +54,21 @@ function heapBuffer (size, zero) {
 // onLimit is 'heap', else the error is thrown; a budget refusal as one that
 // says how much was asked and committed, and what to change (read from the
 // heap's stats: this is the cold path). inScope: the memory was for a
-// request scope (a chunk, a span, or a block of its own).
-function limitFallback (err, size, zero, inScope = false) {
+// request scope (a chunk, a span, or a block of its own). cls and site (a
+// name, or null) describe the allocation for samm:limit and samm:fallback.
+function limitFallback (err, size, zero, inScope = false, cls = 'short', site = null) {
   if (err.code !== 'ERR_SAMM_LIMIT') throw err
-  if (counters.onLimit !== 'heap') {
+  const heap = counters.onLimit === 'heap'
+  let thrown = null
+  if (!heap || channels.limit.hasSubscribers) {
     const { committed, max_bytes: maxBytes } = JSON.parse(binding.statsJson())
-    throw limitError(size, committed, maxBytes, inScope ? counters.chunkSize : undefined)
+    if (!heap) thrown = limitError(size, committed, maxBytes, inScope ? counters.chunkSize : undefined)
+    if (channels.limit.hasSubscribers) publishLimit(thrown || err, size, cls, site, heap ? 'heap' : 'throw', { maxBytes, committed })
   }
+  if (thrown !== null) throw thrown
   counters.limitFallbacks++
+  if (channels.fallback.hasSubscribers) publishFallback('limit', size, cls, site)
   return heapBuffer(size, zero)
 }
 
-module.exports = { counters, heapBuffer, limitFallback }
+module.exports = { counters, heapBuffer, limitFallback, LONG_SCOPE_MS_MAX }

@@ -81,6 +81,8 @@ export interface Options {
   debug?: 0 | 1 | 2
   /** Over budget: throw ERR_SAMM_LIMIT (default) or serve from the V8 heap. */
   onLimit?: 'throw' | 'heap'
+  /** A scope open at least this many ms is reported on `samm:scope:long` (default 1000; 0: every scope). */
+  longScopeMs?: number
 }
 
 export interface ArenaStats {
@@ -120,6 +122,43 @@ export interface Stats {
   /** Budget refusals served by the V8 heap (`onLimit: 'heap'`). */
   limitFallbacks: number
   sites: Record<string, { class: LifetimeClass, allocs: number, bytes: number, heapFallbacks: number }>
+}
+
+/** Payload of `samm:limit` (node:diagnostics_channel): the budget refused an allocation. */
+export interface LimitEvent {
+  /** Bytes asked for. */
+  size: number
+  class: 'short' | 'medium' | 'long'
+  /** The site's name; null for scope memory (a scope does not know the site). */
+  site: string | null
+  /** What happens now: the error is thrown, or the V8 heap serves it (`onLimit: 'heap'`). */
+  action: 'throw' | 'heap'
+  /** The budget and the bytes committed against it when it refused. */
+  maxBytes: number
+  committed: number
+  /** The ERR_SAMM_LIMIT error. */
+  error: SammError
+}
+
+/** Payload of `samm:fallback`: an allocation served by the V8 heap instead. */
+export interface FallbackEvent {
+  /** Why: over budget with `onLimit: 'heap'`, external buffers forbidden, or short class outside any scope. */
+  kind: 'limit' | 'externalRefused' | 'outsideScope'
+  size: number
+  class: 'short' | 'medium' | 'long'
+  site: string | null
+}
+
+/** Payload of `samm:scope:long`: a scope released its memory after `longScopeMs` or more. */
+export interface ScopeLongEvent {
+  scope: Scope
+  /** From the scope's opening to the release of its memory. */
+  durationMs: number
+  /** `longScopeMs` in force at the release. */
+  thresholdMs: number
+  /** For a request's scope (the integrations), its request and response. */
+  request?: import('node:http').IncomingMessage
+  response?: import('node:http').ServerResponse
 }
 
 export interface TableSite {

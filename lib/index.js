@@ -3,7 +3,7 @@
 
 const binding = require('./binding')
 const { SammError, invalidArg, fromNative } = require('./errors')
-const { counters } = require('./counters')
+const { counters, LONG_SCOPE_MS_MAX } = require('./counters')
 const { allocate } = require('./allocate')
 const { callThenSettle } = require('./settle')
 const { Scope, SammBuffer } = require('./scope')
@@ -101,13 +101,15 @@ function current () {
 const NUMERIC_OPTIONS = ['maxBytes', 'chunkSize', 'poolChunks', 'regionSegmentSize', 'idleTrimMs', 'debug']
 // Options the binding applies by building a new heap.
 const STRUCTURAL_OPTIONS = NUMERIC_OPTIONS.filter((key) => key !== 'maxBytes' && key !== 'idleTrimMs')
+// Options JavaScript acts on itself.
+const JS_OPTIONS = ['onLimit', 'longScopeMs', 'disabled']
 
 /** Sets the budget and tuning; see README for each option. */
 function configure (options) {
   if (options === null || typeof options !== 'object') throw invalidArg('options', 'an object', options)
   for (const key of Object.keys(options)) {
-    if (key !== 'onLimit' && key !== 'disabled' && !NUMERIC_OPTIONS.includes(key)) {
-      throw invalidArg('options', `an object with keys among ${NUMERIC_OPTIONS.concat('onLimit', 'disabled').join(', ')}`, key)
+    if (!JS_OPTIONS.includes(key) && !NUMERIC_OPTIONS.includes(key)) {
+      throw invalidArg('options', `an object with keys among ${NUMERIC_OPTIONS.concat(JS_OPTIONS).join(', ')}`, key)
     }
   }
   if (options.onLimit !== undefined && options.onLimit !== 'throw' && options.onLimit !== 'heap') {
@@ -115,6 +117,15 @@ function configure (options) {
   }
   if (options.disabled !== undefined && typeof options.disabled !== 'boolean') {
     throw invalidArg('options.disabled', 'a boolean', options.disabled)
+  }
+  const long = options.longScopeMs
+  if (long !== undefined) {
+    if (typeof long !== 'number' || !Number.isInteger(long) || long < 0) throw invalidArg('options.longScopeMs', 'a non-negative integer', long)
+    if (long > LONG_SCOPE_MS_MAX) {
+      const r = new RangeError(`options.longScopeMs must be at most ${LONG_SCOPE_MS_MAX}, got ${long}`)
+      r.code = 'ERR_SAMM_INVALID_ARG'
+      throw r
+    }
   }
   for (const key of NUMERIC_OPTIONS) {
     const v = options[key]
@@ -136,6 +147,7 @@ function configure (options) {
     }
   }
   if (options.onLimit !== undefined) counters.onLimit = options.onLimit
+  if (long !== undefined) counters.longScopeMs = long
   if (options.disabled !== undefined) switchOff(options.disabled)
   counters.chunkSize = binding.config().chunkSize
   return config()
@@ -143,7 +155,7 @@ function configure (options) {
 
 /** The options in force. */
 function config () {
-  return { ...binding.config(), onLimit: counters.onLimit, disabled: counters.disabled }
+  return { ...binding.config(), onLimit: counters.onLimit, longScopeMs: counters.longScopeMs, disabled: counters.disabled }
 }
 
 // The C core names its statistics in snake_case; JavaScript sees camelCase.

@@ -8,11 +8,13 @@
 
 const { AsyncLocalStorage } = require('node:async_hooks')
 const { Scope } = require('./scope')
+const { noteResponse } = require('./diagnostics')
 
 const storage = new AsyncLocalStorage()
 
 function openRequestScope (res) {
   const scope = new Scope()
+  noteResponse(scope, res)
   const close = () => scope.close()
   if (res.closed || res.destroyed) queueMicrotask(close)
   else res.once('close', close)

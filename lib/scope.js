@@ -14,6 +14,7 @@ const { tracer } = require('./trace')
 const { counters, limitFallback } = require('./counters')
 const { take, lastId, spanSize, giveBack, scopesRunLarge, noteScopeSize } = require('./chunks')
 const { allocate } = require('./allocate')
+const { channels, scopeOpened, scopeReleased } = require('./diagnostics')
 
 // A Uint8Array subclass whose prototype chain reaches Buffer.prototype: a
 // real Buffer to every API, created at the cost of a plain typed array.
@@ -59,6 +60,7 @@ class Scope {
   constructor () {
     counters.scopesOpen++
     counters.scopesOpened++
+    if (channels.scopeLong.hasSubscribers) scopeOpened(this)
   }
 
   get closed () { return this.#state !== OPEN }
@@ -226,11 +228,12 @@ class Scope {
     if (first !== -1) giveBack(first, false)
     if (more !== null) for (let i = 0; i < more.length; i++) giveBack(more[i], false)
     if (large !== null) for (let i = 0; i < large.length; i++) giveBack(large[i], true)
+    if (channels.scopeLong.hasSubscribers) scopeReleased(this, counters.longScopeMs)
   }
 }
 
 function heapFallback (size) {
-  counters.noteExternalRefused()
+  counters.noteExternalRefused(size)
   return Buffer.allocUnsafe(size)
 }
 

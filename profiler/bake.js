@@ -5,7 +5,9 @@
 // directory. The profiles are checked by a dry bake first: a bad profile
 // changes nothing, a profile with no sites is refused unless --allow-empty
 // (it would put every site back to heap), and a failed rebuild puts the
-// previous addon back.
+// previous addon back. node-gyp's output goes to samm-build.log
+// (scripts/install.js); the terminal gets what happens, what it produced and
+// where to look.
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
@@ -46,10 +48,15 @@ async function main (argv) {
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'samm-bake-'))
   try {
+    const names = profiles.map((p) => path.relative(process.cwd(), p) || p).join(', ')
+    console.error(`samm bake: clustering ${names}`)
     const dry = spawnSync(tool, ['--c', path.join(tmp, 'table.c'), '--json', path.join(tmp, 'table.json'), ...bakeArgs(options), ...profiles], { stdio: 'inherit' })
-    if (dry.status !== 0) return 1
-    const sites = JSON.parse(fs.readFileSync(path.join(tmp, 'table.json'), 'utf8')).sites.length
-    if (sites === 0 && !options['allow-empty']) {
+    if (dry.status !== 0) {
+      console.error('samm bake: nothing changed (the table and the addon are as they were)')
+      return 1
+    }
+    const table = JSON.parse(fs.readFileSync(path.join(tmp, 'table.json'), 'utf8'))
+    if (table.sites.length === 0 && !options['allow-empty']) {
       console.error(`samm bake: ${profiles.join(', ')} ${profiles.length > 1 ? 'hold' : 'holds'} no site (the profile of a run ` +
         'that failed?); nothing was rebuilt. --allow-empty bakes it anyway, putting every site back to heap')
       return 1
@@ -58,7 +65,7 @@ async function main (argv) {
     const addon = path.join(RELEASE, 'samm.node')
     const backup = path.join(tmp, 'samm.node')
     if (fs.existsSync(addon)) fs.copyFileSync(addon, backup)
-    console.error(`samm bake: rebuilding the addon with ${profiles.join(', ')}`)
+    console.error(`samm bake: rebuilding the addon with ${names}, table ${table.digest}`)
     const env = { ...process.env, SAMM_PROFILE: profiles.join(path.delimiter) }
     if (options['short-min-in-request']) env.SAMM_SHORT_MIN_IN_REQUEST = String(options['short-min-in-request'])
     const build = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'install.js'), '--strict'], { cwd: process.cwd(), env, stdio: ['ignore', 'ignore', 'inherit'] })
@@ -70,13 +77,13 @@ async function main (argv) {
       console.error('samm bake: the rebuild failed; the previous addon is back in place')
       return 1
     }
-    const table = JSON.parse(fs.readFileSync(path.join(tmp, 'table.json'), 'utf8'))
     fs.copyFileSync(path.join(tmp, 'table.json'), path.join(process.cwd(), 'samm.table.json'))
-    console.log(`samm bake: table ${table.digest}, ${table.sites.length} sites -> samm.table.json`)
+    console.log(`samm bake: table ${table.digest}, ${table.sites.length} sites -> ${path.join(process.cwd(), 'samm.table.json')}`)
     for (const s of table.sites) {
       const inRequest = s.allocs ? (100 * (1 - s.outlived / s.allocs)).toFixed(1) : '0.0'
       console.log(`  ${s.class.padEnd(6)} ${s.name}  (${s.allocs} allocations, ${inRequest}% died in their request)`)
     }
+    console.log('samm bake: samm.table() and samm.site(name).class now follow this table; samm report <profile> shows why')
     return 0
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true })

@@ -17,7 +17,9 @@
 //     statements). It samples V8 heap
 //     bytes, and a Buffer's bytes live outside that heap, so its figures
 //     rank stacks rather than measure them; a stack it resolves that the
-//     wrapper did not see is added with its sampled bytes as survived.
+//     wrapper did not see gets a line of its own with no allocations and
+//     its sampled bytes in the last field (readers keep the two apart:
+//     profiler/profile-format.js).
 // Frames inside node's internals, inside SAMM and inside node_modules are
 // skipped: a candidate is the first frame of the service's own code.
 // At exit both are added to the profile as `u` lines.

@@ -9,9 +9,15 @@ function decodeName (s) {
   return Buffer.from(s.replace(/%([0-9A-Fa-f]{2})/g, (m, h) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8')
 }
 
+// `u` lines come from two sources (profiler/preload.js), told apart by their
+// allocation count: the Buffer sampler's lines count allocations, bytes and
+// the bytes of them alive at exit; the heap profiler's lines (allocations 0)
+// carry only its sampled heap bytes, in the last field. They are summed
+// apart, so that each figure comes from one source.
 function readProfile (text) {
   const sites = new Map() // name -> { name, allocs, outlived, censored, bins, sizes: Map(log2 -> allocs) }
-  const unmanaged = new Map()
+  const unmanaged = new Map() // where -> { where, allocs, bytes, survived }: the Buffer sampler
+  const retained = new Map() // where -> { where, sampledBytes }: the heap profiler
   for (const line of text.split('\n')) {
     const f = line.replace(/\r$/, '').split(' ')
     if (f[0] === 's' && f.length === 7) {
@@ -34,6 +40,12 @@ function readProfile (text) {
       }
     } else if (f[0] === 'u' && f.length === 5) {
       const where = decodeName(f[1])
+      if (Number(f[2]) === 0) {
+        const r = retained.get(where) || { where, sampledBytes: 0 }
+        r.sampledBytes += Number(f[4])
+        retained.set(where, r)
+        continue
+      }
       const u = unmanaged.get(where) || { where, allocs: 0, bytes: 0, survived: 0 }
       u.allocs += Number(f[2])
       u.bytes += Number(f[3])
@@ -41,8 +53,11 @@ function readProfile (text) {
       unmanaged.set(where, u)
     }
   }
-  const ranked = [...unmanaged.values()].sort((a, b) => (b.survived - a.survived) || (b.bytes - a.bytes))
-  return { sites, unmanaged: ranked }
+  return {
+    sites,
+    unmanaged: [...unmanaged.values()].sort((a, b) => (b.survived - a.survived) || (b.bytes - a.bytes)),
+    retained: [...retained.values()].sort((a, b) => b.sampledBytes - a.sampledBytes)
+  }
 }
 
 // Lower edge of a lifetime bin, in µs.

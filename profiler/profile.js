@@ -175,11 +175,14 @@ async function profile (command, targets, duration, connections, tmp, out) {
   }
   const sites = [...profile.sites.values()]
   const allocs = sites.reduce((n, s) => n + s.allocs, 0)
-  console.error(`samm profile: ${sites.length} sites, ${allocs} allocations traced, ${profile.unmanaged.length} unmanaged stacks`)
+  console.error(`samm profile: ${sites.length} sites, ${allocs} allocations traced, ${profile.unmanaged.length + profile.retained.length} places allocating outside SAMM`)
   for (const u of profile.unmanaged.slice(0, 5)) {
-    console.error(`  unmanaged ${u.where}: ${u.bytes} bytes allocated, ${u.survived} survived`)
+    console.error(`  Buffer calls at ${u.where}: ${u.bytes} bytes allocated (sampled), ${u.survived} of them alive at exit`)
   }
-  if (allocs === 0 && profile.unmanaged.length === 0) {
+  for (const r of profile.retained.slice(0, 3)) {
+    console.error(`  other ArrayBuffer memory alive at exit from ${r.where}: ${r.sampledBytes} sampled heap bytes`)
+  }
+  if (allocs === 0 && profile.unmanaged.length === 0 && profile.retained.length === 0) {
     console.error('samm profile: nothing was recorded: does the service load samm, and did it run under load?')
     return false
   }

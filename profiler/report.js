@@ -12,17 +12,53 @@ const { readProfile, binStartUs, BINS } = require('./profile-format')
 const { bakeTool } = require('../lib/tools')
 
 const COLORS = { short: '#2a9d8f', medium: '#e9c46a', long: '#e76f51', heap: '#8d99ae' }
+// Beyond the last lifetime bin (2^40 µs, 12.7 days) only allocations still
+// alive at the end lie: the clustering puts them at 2^60 µs.
+const LAST_US = binStartUs(BINS)
 
 function escapeHtml (s) {
   return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c])
 }
 
 function formatUs (us) {
+  if (us >= 864e8) return `${(us / 864e8).toFixed(1)} d`
   if (us >= 3.6e9) return `${(us / 3.6e9).toFixed(1)} h`
   if (us >= 6e7) return `${(us / 6e7).toFixed(1)} min`
   if (us >= 1e6) return `${(us / 1e6).toFixed(2)} s`
   if (us >= 1e3) return `${(us / 1e3).toFixed(1)} ms`
   return `${us.toFixed(0)} µs`
+}
+
+// A cluster's centre: a lifetime, or "still alive" for a cluster of the
+// allocations that never died while profiled (censored).
+function formatCentroid (us) { return us >= LAST_US ? 'still alive' : formatUs(us) }
+
+// A boundary between clusters; past the last bin it separates the
+// allocations that died from those still alive at the end.
+function formatBoundary (us) { return us >= LAST_US ? 'end of profile' : formatUs(us) }
+
+// 2^lg bytes: "64 B", "4 KiB", "1 MiB".
+function pow2Bytes (lg) {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB']
+  const u = Math.floor(lg / 10)
+  return `${2 ** (lg - 10 * u)} ${units[u]}`
+}
+
+// The sizes whose floor(log2) lies in lo..hi: from 2^lo up to, not
+// including, 2^(hi + 1); the classes at either end are open-ended.
+function sizeRange (lo, hi) {
+  const from = lo > 0 ? pow2Bytes(lo) : null
+  const to = hi < 63 ? pow2Bytes(hi + 1) : null
+  if (from !== null && to !== null) return `${from}–${to}`
+  if (to !== null) return `< ${to}`
+  if (from !== null) return `≥ ${from}`
+  return 'any size'
+}
+
+// A site's class per size range, as a phrase.
+function sitesSizes (sizes) {
+  if (sizes.length === 1 && sizeRange(sizes[0].log2Min, sizes[0].log2Max) === 'any size') return `${sizes[0].class} at every size`
+  return `by size: ${sizes.map((r) => `${escapeHtml(sizeRange(r.log2Min, r.log2Max))} ${r.class}`).join(', ')}`
 }
 
 function bakeProfile (file) {
@@ -49,58 +85,108 @@ function mainSizeClass (table, site) {
   return best
 }
 
+// Rough width of a label in px at font size `size` (system-ui digits and
+// lower case average about 0.6 em), for keeping labels apart.
+function labelWidth (text, size) { return text.length * size * 0.62 }
+
+const HIST_W = 640
+const HIST_H = 160
+const HIST_PAD = { left: 36, right: 20, top: 26, bottom: 34 }
+
 function histogramSvg (site, sc, cls) {
-  const W = 640
-  const H = 140
-  const PAD = 28
+  const W = HIST_W
+  const H = HIST_H
+  const P = HIST_PAD
+  const plotW = W - P.left - P.right
+  const plotH = H - P.top - P.bottom
+  // The axis runs over lifetime bins 0..last (a quarter of a log2 µs each).
   const last = Math.max(40, ...site.bins.map((c, b) => c > 0 ? b + 4 : 0))
-  const x = (us) => PAD + (W - 2 * PAD) * Math.min(1, Math.max(0, (4 * Math.log2(Math.max(us, 1))) / last))
+  const pos = (us) => 4 * Math.log2(Math.max(us, 1))
+  const inRange = (us) => pos(us) <= last
+  const x = (us) => P.left + plotW * Math.max(0, pos(us)) / last
   const max = Math.max(1, ...site.bins)
-  const barW = (W - 2 * PAD) / last
-  let svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" role="img" aria-label="lifetime histogram of ${escapeHtml(site.name)}">`
+  const barW = plotW / last
+  const base = H - P.bottom
+  let svg = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="lifetime histogram of ${escapeHtml(site.name)}">`
   svg += `<rect x="0" y="0" width="${W}" height="${H}" fill="#fff"/>`
   for (let b = 0; b < Math.min(BINS, last); b++) {
     if (site.bins[b] === 0) continue
-    const h = (H - 2 * PAD) * site.bins[b] / max
-    svg += `<rect x="${(PAD + b * barW).toFixed(1)}" y="${(H - PAD - h).toFixed(1)}" width="${Math.max(1, barW - 1).toFixed(1)}" height="${h.toFixed(1)}" fill="${COLORS[cls] || '#555'}"><title>${formatUs(binStartUs(b))}: ${site.bins[b]}</title></rect>`
+    const h = plotH * site.bins[b] / max
+    svg += `<rect x="${(P.left + b * barW).toFixed(1)}" y="${(base - h).toFixed(1)}" width="${Math.max(1, barW - 1).toFixed(1)}" height="${h.toFixed(1)}" fill="${COLORS[cls] || '#555'}"><title>${formatUs(binStartUs(b))}–${formatUs(binStartUs(b + 1))}: ${site.bins[b]}</title></rect>`
   }
+  svg += `<text class="axis-label" x="${P.left}" y="${P.top - 10}" font-size="11">allocations (highest bar ${max})</text>`
   if (site.censored > 0) {
-    svg += `<text x="${W - PAD}" y="${PAD - 8}" text-anchor="end" font-size="11">${site.censored} still alive at the end (censored)</text>`
+    svg += `<text class="note" x="${W - P.right}" y="${P.top - 10}" text-anchor="end" font-size="11">${site.censored} still alive at the end</text>`
   }
   if (sc) {
-    for (const b of sc.boundariesUs) svg += `<line x1="${x(b).toFixed(1)}" x2="${x(b).toFixed(1)}" y1="${PAD - 4}" y2="${H - PAD}" stroke="#333" stroke-dasharray="4 3"><title>boundary ${formatUs(b)}</title></line>`
+    for (const b of sc.boundariesUs) {
+      if (!inRange(b)) continue
+      svg += `<line x1="${x(b).toFixed(1)}" x2="${x(b).toFixed(1)}" y1="${P.top}" y2="${base}" stroke="#333" stroke-dasharray="4 3"><title>boundary ${formatBoundary(b)}</title></line>`
+    }
     sc.centroidsUs.forEach((c, i) => {
-      if (x(c) >= W - PAD) return
-      svg += `<circle cx="${x(c).toFixed(1)}" cy="${H - PAD + 6}" r="4" fill="${COLORS[sc.classes[i]]}" stroke="#333"><title>centroid ${formatUs(c)} (${sc.classes[i]})</title></circle>`
+      if (!inRange(c)) return
+      svg += `<circle cx="${x(c).toFixed(1)}" cy="${base}" r="4" fill="${COLORS[sc.classes[i]]}" stroke="#333"><title>centroid ${formatCentroid(c)} (${sc.classes[i]})</title></circle>`
     })
   }
-  for (const us of [1, 1e3, 1e6, 6e7, 3.6e9]) {
-    if (x(us) >= W - PAD + 1) continue
-    svg += `<text x="${x(us).toFixed(1)}" y="${H - 4}" font-size="10" text-anchor="middle">${formatUs(us)}</text>`
+  // The lifetime axis: a tick at each unit the range reaches, labelled
+  // where the label keeps clear of the previous one and of the edges.
+  svg += `<line x1="${P.left}" x2="${W - P.right}" y1="${base}" y2="${base}" stroke="#333"/>`
+  let lastRight = -Infinity
+  for (const us of [1, 1e3, 1e6, 6e7, 3.6e9, 864e8]) {
+    if (!inRange(us)) continue
+    const tx = x(us)
+    svg += `<line x1="${tx.toFixed(1)}" x2="${tx.toFixed(1)}" y1="${base}" y2="${base + 4}" stroke="#333"/>`
+    const text = `1 ${formatUs(us).split(' ')[1]}`
+    const half = labelWidth(text, 10) / 2
+    if (tx - half < lastRight + 6 || tx + half > W) continue
+    svg += `<text class="axis-label" x="${tx.toFixed(1)}" y="${base + 16}" font-size="10" text-anchor="middle">${text}</text>`
+    lastRight = tx + half
   }
+  svg += `<text class="axis-label" x="${W - P.right}" y="${H - 3}" font-size="10" text-anchor="end">lifetime (log scale)</text>`
   return svg + '</svg>'
 }
 
+function unmanagedTables (profile) {
+  let html = ''
+  if (profile.unmanaged.length) {
+    html += '<h2>Buffer allocations outside SAMM (candidates for named sites)</h2>'
+    html += '<p>Sampled calls of <code>Buffer.alloc</code>, <code>allocUnsafe</code>, <code>allocUnsafeSlow</code>, <code>from</code> and <code>concat</code> (one in 16 on average, scaled up), at the first line of the service\'s own code on the stack. Every column comes from that sample; the last one counts the sampled buffers still reachable when the service exited.</p>'
+    html += '<table><tr><th>where</th><th>allocations</th><th>bytes allocated</th><th>of which alive at exit</th></tr>'
+    for (const u of profile.unmanaged.slice(0, 50)) {
+      html += `<tr><td><code>${escapeHtml(u.where)}</code></td><td class="num">${u.allocs}</td><td class="num">${u.bytes}</td><td class="num">${u.survived}</td></tr>`
+    }
+    html += '</table>'
+  }
+  if (profile.retained.length) {
+    html += '<h2>Other ArrayBuffer memory alive at exit</h2>'
+    html += '<p>Seen by V8\'s sampling heap profiler only (typed arrays and ArrayBuffers made without the Buffer factories), at the first line of the allocating function. It samples V8 heap bytes, and a buffer\'s contents live outside that heap: the figure ranks these places, it does not measure them.</p>'
+    html += '<table><tr><th>where</th><th>sampled heap bytes</th></tr>'
+    for (const r of profile.retained.slice(0, 50)) html += `<tr><td><code>${escapeHtml(r.where)}</code></td><td class="num">${r.sampledBytes}</td></tr>`
+    html += '</table>'
+  }
+  return html
+}
+
+const STYLE = 'body{font:14px system-ui,sans-serif;margin:2em;max-width:900px}table{border-collapse:collapse;max-width:100%}' +
+  'td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}td.num{text-align:right;font-variant-numeric:tabular-nums}' +
+  'td.size{white-space:nowrap}code{overflow-wrap:anywhere;word-break:break-all}section{margin:1.5em 0}svg{max-width:100%;height:auto}'
+
 function renderHtml (title, table, profile) {
-  let body = `<h1>SAMM report: ${escapeHtml(title)}</h1><p>table digest <code>${escapeHtml(table.digest)}</code>, a site is short when at least ${(table.shortMinInRequest * 100).toFixed(1)}% of its allocations died in their request.</p>`
+  let body = `<h1>SAMM report: ${escapeHtml(title)}</h1><p>table digest <code>${escapeHtml(table.digest)}</code>, a site is short when at least ${(table.shortMinInRequest * 100).toFixed(1)}% of its allocations died in their request. Size ranges include their lower end and stop short of the upper one.</p>`
   body += '<h2>Clusters per size class</h2><table><tr><th>sizes</th><th>samples</th><th>k</th><th>centroids</th><th>boundaries</th></tr>'
   for (const sc of table.sizeClasses) {
-    body += `<tr><td>2^${sc.log2Min}–2^${sc.log2Max} B</td><td>${sc.samples}</td><td>${sc.k}</td><td>${sc.centroidsUs.map((c, i) => `${formatUs(c)} <b style="color:${COLORS[sc.classes[i]]}">${sc.classes[i]}</b>`).join(', ')}</td><td>${sc.boundariesUs.map(formatUs).join(', ')}</td></tr>`
+    body += `<tr><td class="size">${escapeHtml(sizeRange(sc.log2Min, sc.log2Max))}</td><td class="num">${sc.samples}</td><td class="num">${sc.k}</td><td>${sc.centroidsUs.map((c, i) => `${formatCentroid(c)} <b style="color:${COLORS[sc.classes[i]]}">${sc.classes[i]}</b>`).join(', ')}</td><td>${sc.boundariesUs.map(formatBoundary).join(', ')}</td></tr>`
   }
   body += '</table><h2>Sites</h2>'
   for (const s of table.sites) {
     const ps = profile && profile.sites.get(s.name)
     const inRequest = s.allocs ? (100 * (1 - s.outlived / s.allocs)).toFixed(2) : '0'
-    body += `<section><h3>${escapeHtml(s.name)} <span style="color:${COLORS[s.class]}">${s.class}</span></h3><p>${s.allocs} allocations, ${inRequest}% died in their request, ${s.censored} censored; sizes: ${s.sizes.map((r) => `2^${r.log2Min}–2^${r.log2Max} B ${r.class}`).join(', ')}</p>`
+    body += `<section><h3>${escapeHtml(s.name)} <span style="color:${COLORS[s.class]}">${s.class}</span></h3><p>${s.allocs} allocations, ${inRequest}% died in their request, ${s.censored} still alive at the end; ${sitesSizes(s.sizes)}</p>`
     if (ps) body += histogramSvg(ps, mainSizeClass(table, ps), s.class)
     body += '</section>'
   }
-  if (profile && profile.unmanaged.length) {
-    body += '<h2>Unmanaged Buffer allocations (candidates for named sites)</h2><table><tr><th>where</th><th>allocations</th><th>bytes</th><th>survived bytes</th></tr>'
-    for (const u of profile.unmanaged.slice(0, 50)) body += `<tr><td><code>${escapeHtml(u.where)}</code></td><td>${u.allocs}</td><td>${u.bytes}</td><td>${u.survived}</td></tr>`
-    body += '</table>'
-  }
-  return `<!doctype html><html><head><meta charset="utf-8"><title>SAMM report</title><style>body{font:14px system-ui,sans-serif;margin:2em;max-width:900px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}section{margin:1.5em 0}</style></head><body>${body}</body></html>\n`
+  if (profile) body += unmanagedTables(profile)
+  return `<!doctype html><html><head><meta charset="utf-8"><title>SAMM report</title><style>${STYLE}</style></head><body>${body}</body></html>\n`
 }
 
 const usage = {
@@ -145,11 +231,15 @@ async function main (argv) {
     console.log(`${s.class.padEnd(7)} ${String(s.allocs).padStart(10)}  ${inRequest.padStart(10)}  ${s.name}`)
   }
   if (profile && profile.unmanaged.length) {
-    console.log('\nunmanaged Buffer allocations, most surviving first:')
-    for (const u of profile.unmanaged.slice(0, 5)) console.log(`  ${u.where}  ${u.bytes} bytes, ${u.survived} survived`)
+    console.log('\nBuffer allocations outside SAMM (sampled), most alive at exit first:')
+    for (const u of profile.unmanaged.slice(0, 5)) console.log(`  ${u.where}  ${u.bytes} bytes allocated, ${u.survived} of them alive at exit`)
+  }
+  if (profile && profile.retained.length) {
+    console.log('\nother ArrayBuffer memory alive at exit (heap profiler; ranks, does not measure):')
+    for (const r of profile.retained.slice(0, 5)) console.log(`  ${r.where}  ${r.sampledBytes} sampled heap bytes`)
   }
   console.log(`\nreport: ${out}`)
   return 0
 }
 
-module.exports = { main, usage, renderHtml }
+module.exports = { main, usage, renderHtml, sizeRange, formatCentroid, formatBoundary }

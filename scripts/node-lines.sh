@@ -44,7 +44,7 @@ for arg in "${lines[@]}"; do
   fi
   [ "$install_only" = 0 ] || continue
   work=$(mktemp -d)
-  for entry in binding.gyp package.json native src lib scripts profiler bin test examples; do
+  for entry in binding.gyp package.json native src lib scripts profiler bin bench test examples; do
     cp -r "$root/$entry" "$work/"
   done
   ln -s "$root/node_modules" "$work/node_modules"

@@ -50,7 +50,9 @@ const cases = [
   ['configure: chunk not a multiple of 64 KiB', () => samm.configure({ chunkSize: 100000 }), 'ERR_SAMM_INVALID_ARG', RangeError],
   ['configure: debug level 9', () => samm.configure({ debug: 9 }), 'ERR_SAMM_INVALID_ARG', RangeError],
   ['configure: bad onLimit', () => samm.configure({ onLimit: 'ignore' }), 'ERR_SAMM_INVALID_ARG', TypeError],
-  ['configure: budget a string', () => samm.configure({ maxBytes: '1g' }), 'ERR_SAMM_INVALID_ARG', TypeError]
+  ['configure: budget a string', () => samm.configure({ maxBytes: '1g' }), 'ERR_SAMM_INVALID_ARG', TypeError],
+  ['configure: longScopeMs negative', () => samm.configure({ longScopeMs: -1 }), 'ERR_SAMM_INVALID_ARG', TypeError],
+  ['configure: longScopeMs over a day', () => samm.configure({ longScopeMs: 86400001 }), 'ERR_SAMM_INVALID_ARG', RangeError]
 ]
 
 for (const [name, fn, code, type] of cases) {

@@ -17,8 +17,8 @@ const ROOT = path.join(__dirname, '..', '..')
 const FIXTURES = path.join(ROOT, 'test', 'types', 'fixtures')
 const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
 
-const CJS = ['default-import', 'namespace-import', 'require-cjs', 'frameworks-cjs']
-const ESM = ['default-import', 'namespace-import', 'require-esm', 'frameworks-esm']
+const CJS = ['default-import', 'namespace-import', 'require-cjs', 'frameworks-cjs', 'integrations']
+const ESM = ['default-import', 'namespace-import', 'require-esm', 'frameworks-esm', 'integrations']
 const PAIRS = [
   { module: 'commonjs', moduleResolution: 'node10', formats: ['commonjs'] },
   { module: 'node16', moduleResolution: 'node16', formats: ['commonjs', 'module'] },
@@ -129,7 +129,7 @@ for (const s of SETTINGS) {
   test(`${s.name}: the fixtures type-check and run`, { timeout: 120000 }, () => {
     assert.equal(errorsOf(s), '')
     assert.deepEqual(run(s), ['default import: short', 'namespace import: heap,short,medium,long',
-      s.fixtures.includes('require-esm') ? 'createRequire' : 'import = require', 'express and fastify'])
+      s.fixtures.includes('require-esm') ? 'createRequire' : 'import = require', 'express and fastify', 'koa, hono, prometheus, otel'])
   })
 }
 

@@ -1,6 +1,7 @@
 'use strict'
-// Request-lifetime scenarios shared by the node:http, Express and Fastify
-// tests. Each framework test serves these routes in its own idiom:
+// Request-lifetime scenarios shared by the framework tests (node:http,
+// Express, Fastify, Koa, Hono, NestJS on Express and on Fastify). Each
+// serves these routes in its own idiom:
 //   GET /pattern/:id  body of 1024 + (id % 8) * 512 bytes filled by pattern(buf, id),
 //                     built in scope memory, with scratch churn beside it
 //   GET /big/:id      body of (2 + id % 5) MiB filled by pattern(buf, id)
