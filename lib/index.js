@@ -73,9 +73,9 @@ function current () {
   return s !== undefined && !s.closed ? s : undefined
 }
 
-const NUMERIC_OPTIONS = ['maxBytes', 'chunkSize', 'poolChunks', 'regionSegmentSize', 'idleTrimMs', 'debug']
+const NUMERIC_OPTIONS = ['maxBytes', 'chunkSize', 'poolChunks', 'regionSegmentSize', 'idleTrimMs', 'decayMs', 'debug']
 // Options the binding applies by building a new heap.
-const STRUCTURAL_OPTIONS = NUMERIC_OPTIONS.filter((key) => key !== 'maxBytes' && key !== 'idleTrimMs')
+const STRUCTURAL_OPTIONS = NUMERIC_OPTIONS.filter((key) => key !== 'maxBytes' && key !== 'idleTrimMs' && key !== 'decayMs')
 
 /** Sets the budget and tuning; see README for each option. */
 function configure (options) {

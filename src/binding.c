@@ -514,6 +514,8 @@ static napi_value configure(napi_env env, napi_callback_info info) {
     if (samm_config_set(&cfg, i, v) != SAMM_EOK) return throw_samm(env, SAMM_EINVALID_ARG);
     if (i == SAMM_OPT_max_bytes) {
       samm_heap_set_limit(inst->heap, v);
+    } else if (i == SAMM_OPT_decay_ms) { /* the large-block cache's decay applies live */
+      samm_heap_set_decay(inst->heap, v);
     } else if (i == SAMM_OPT_idle_trim_ms) {
       if (start_timer(env, inst, v) != 0) return throw_samm(env, SAMM_ENOMEM);
     } else {
