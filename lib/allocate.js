@@ -32,7 +32,7 @@ function allocate (size, where, zero, scope) {
     try {
       buf = withRoom(() => binding.alloc(cls, size, zero))
     } catch (err) {
-      const fallback = limitFallback(fromNative(err), size, zero)
+      const fallback = limitFallback(fromNative(err), size, zero, scope !== undefined && scope.admitted)
       s.heapFallbacks++
       return fallback
     }

@@ -29,9 +29,10 @@ function heapBuffer (size, zero) {
 }
 
 // After a native refusal: a heap Buffer when the budget refused and
-// onLimit is 'heap', else the error is thrown.
-function limitFallback (err, size, zero) {
-  if (err.code !== 'ERR_SAMM_LIMIT' || counters.onLimit !== 'heap') throw err
+// onLimit is 'heap' (or the allocation is for a request admission let in:
+// spill), else the error is thrown.
+function limitFallback (err, size, zero, spill = false) {
+  if (err.code !== 'ERR_SAMM_LIMIT' || (counters.onLimit !== 'heap' && !spill)) throw err
   counters.limitFallbacks++
   return heapBuffer(size, zero)
 }

@@ -8,7 +8,8 @@
 // `config: { samm: false }`.
 
 const fp = require('fastify-plugin')
-const { openRequestScope, runHeld } = require('./request')
+const { withRequestScope, runHeld } = require('./request')
+const { gate } = require('./admission')
 
 const kScope = Symbol('samm.scope')
 
@@ -20,7 +21,9 @@ function wrapHandler (handler) {
   }
 }
 
-async function samm (fastify) {
+// options: { admit } (lib/admission.js).
+async function samm (fastify, options) {
+  const g = gate(options.admit)
   fastify.decorateRequest('samm', null)
 
   fastify.addHook('onRoute', function sammOnRoute (routeOptions) {
@@ -31,10 +34,11 @@ async function samm (fastify) {
   fastify.addHook('onRequest', function sammOnRequest (request, reply, done) {
     const config = request.routeOptions && request.routeOptions.config
     if (config && config.samm === false) return done()
-    const scope = openRequestScope(reply.raw)
-    request[kScope] = scope
-    request.samm = scope
-    done()
+    withRequestScope(g, reply.raw, (scope) => {
+      request[kScope] = scope
+      request.samm = scope
+      done()
+    }, (retryAfter, body) => reply.code(503).header('retry-after', retryAfter).type('text/plain').send(body))
   })
 }
 

@@ -11,6 +11,7 @@ const { releaseChunks, pooled } = require('./chunks')
 const { site, bakedTable, sites, Site, CLASS_NAMES } = require('./site')
 
 const { http } = require('./http')
+const admission = require('./admission')
 const { express } = require('./express')
 const { storage } = require('./request')
 const freed = new WeakSet()
@@ -81,9 +82,13 @@ const STRUCTURAL_OPTIONS = NUMERIC_OPTIONS.filter((key) => key !== 'maxBytes' &&
 function configure (options) {
   if (options === null || typeof options !== 'object') throw invalidArg('options', 'an object', options)
   for (const key of Object.keys(options)) {
-    if (key !== 'onLimit' && !NUMERIC_OPTIONS.includes(key)) {
-      throw invalidArg('options', `an object with keys among ${NUMERIC_OPTIONS.concat('onLimit').join(', ')}`, key)
+    if (key !== 'onLimit' && key !== 'processLimit' && !NUMERIC_OPTIONS.includes(key)) {
+      throw invalidArg('options', `an object with keys among ${NUMERIC_OPTIONS.concat('onLimit', 'processLimit').join(', ')}`, key)
     }
+  }
+  const { processLimit } = options
+  if (processLimit !== undefined && (typeof processLimit !== 'number' || !Number.isSafeInteger(processLimit) || processLimit < 0)) {
+    throw invalidArg('options.processLimit', 'a non-negative integer (bytes)', processLimit)
   }
   if (options.onLimit !== undefined && options.onLimit !== 'throw' && options.onLimit !== 'heap') {
     throw invalidArg('options.onLimit', '"throw" or "heap"', options.onLimit)
@@ -107,13 +112,14 @@ function configure (options) {
     }
   }
   if (options.onLimit !== undefined) counters.onLimit = options.onLimit
+  if (processLimit !== undefined) admission.setProcessLimit(processLimit)
   counters.chunkSize = binding.config().chunkSize
   return config()
 }
 
 /** The options in force. */
 function config () {
-  return { ...binding.config(), onLimit: counters.onLimit }
+  return { ...binding.config(), onLimit: counters.onLimit, processLimit: admission.processLimit() }
 }
 
 // The C core names its statistics in snake_case; JavaScript sees camelCase.
@@ -148,6 +154,7 @@ function stats () {
   s.outsideScope = counters.outsideScope
   s.externalRefused = counters.externalRefused
   s.limitFallbacks = counters.limitFallbacks
+  s.admission = admission.stats()
   s.sites = {}
   for (const [name, st] of sites) {
     s.sites[name] = { class: st.class, allocs: st.allocs, bytes: st.bytes, heapFallbacks: st.heapFallbacks }

@@ -51,6 +51,8 @@ class Scope {
   #large = null // its ArrayBuffers, detached at close
   #pending = 0 // waitFor() promises not yet settled
   #heapFallback = false
+  #held = 0 // bytes of the chunks, spans and blocks taken (admission learns from it)
+  #admission = null // admission's tracker, for a request it let in (lib/admission.js)
 
   constructor () {
     counters.scopesOpen++
@@ -58,6 +60,19 @@ class Scope {
   }
 
   get closed () { return this.#state !== OPEN }
+
+  /** Bytes of memory the scope took from the heap so far. */
+  get heldBytes () { return this.#held }
+
+  /** True for the scope of a request admission let in. */
+  get admitted () { return this.#admission !== null }
+
+  /**
+   * Marks the scope of a request admission let in: a budget refusal is then
+   * served from the V8 heap instead of throwing, and tracker.released(scope)
+   * is called once its memory is released.
+   */
+  admittedBy (tracker) { this.#admission = tracker }
 
   /**
    * Zero-filled memory valid until the scope closes. With a site, the
@@ -135,12 +150,13 @@ class Scope {
       const chunk = this.#first === null && size <= counters.chunkSize && !scopesRunLarge()
       ab = chunk ? takeChunk() : takeSpan()
     } catch (err) {
-      return limitFallback(fromNative(err), size, false)
+      return limitFallback(fromNative(err), size, false, this.#admission !== null)
     }
     if (ab === undefined) {
       this.#heapFallback = true
       return heapFallback(size)
     }
+    this.#held += ab.byteLength
     if (this.#first === null) this.#first = ab
     else if (this.#more === null) this.#more = [ab]
     else this.#more.push(ab)
@@ -162,12 +178,13 @@ class Scope {
         return binding.scopeTake(this.#native, size)
       })
     } catch (err) {
-      return limitFallback(fromNative(err), size, false)
+      return limitFallback(fromNative(err), size, false, this.#admission !== null)
     }
     if (ab === undefined) {
       this.#heapFallback = true
       return heapFallback(size)
     }
+    this.#held += ab.byteLength
     if (this.#large === null) this.#large = []
     this.#large.push(ab) // counted natively
     return new SammBuffer(ab, 0, size)
@@ -220,6 +237,7 @@ class Scope {
     if (more !== null) for (let i = 0; i < more.length; i++) giveChunk(more[i])
     if (this.#native !== -1) binding.scopeClose(this.#native, this.#large ?? [])
     this.#large = null
+    if (this.#admission !== null) this.#admission.released(this)
   }
 }
 

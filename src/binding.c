@@ -489,6 +489,28 @@ static napi_value stats_json(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* memory(float64Array): writes [held, committed, maxBytes] into it, for
+ * admission (lib/admission.js) to read per request without building an
+ * object. */
+static napi_value memory(napi_env env, napi_callback_info info) {
+  GET_ARGS(1);
+  bool is_ta = false;
+  napi_typedarray_type type;
+  size_t length = 0;
+  void *data = NULL;
+  NAPI_ASSERT(env, argc == 1 && napi_is_typedarray(env, argv[0], &is_ta) == napi_ok && is_ta &&
+                       napi_get_typedarray_info(env, argv[0], &type, &length, &data, NULL, NULL) == napi_ok &&
+                       type == napi_float64_array && length >= 3,
+              "ERR_SAMM_INVALID_ARG", "memory(float64Array of 3)");
+  samm_stats s;
+  samm_stats_get(inst->heap, &s);
+  double *out = data;
+  out[0] = (double)samm_heap_held(inst->heap);
+  out[1] = (double)s.committed;
+  out[2] = (double)s.max_bytes;
+  return NULL;
+}
+
 static napi_value collect(napi_env env, napi_callback_info info) {
   GET_ARGS(1);
   (void)argv;
@@ -602,6 +624,7 @@ NAPI_MODULE_INIT() {
       {"alloc", NULL, block_alloc, NULL, NULL, NULL, napi_default, NULL},
       {"free", NULL, block_free, NULL, NULL, NULL, napi_default, NULL},
       {"statsJson", NULL, stats_json, NULL, NULL, NULL, napi_default, NULL},
+      {"memory", NULL, memory, NULL, NULL, NULL, napi_default, NULL},
       {"collect", NULL, collect, NULL, NULL, NULL, napi_default, NULL},
       {"configure", NULL, configure, NULL, NULL, NULL, napi_default, NULL},
       {"config", NULL, config_get, NULL, NULL, NULL, napi_default, NULL},
