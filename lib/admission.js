@@ -10,7 +10,7 @@
 // expected to take yet, plus one more request, stay under highWater x
 // maxBytes. A request is expected to take `estimate` bytes at its peak: the
 // running mean of what closed requests held, learned as scopes close
-// (before any closed, maxBytes / 32); one that holds that much already is
+// (before any closed, maxBytes / 16); one that holds that much already is
 // expected to take no more. The room between the high-water mark and the
 // budget absorbs requests larger than the mean. Under a process limit
 // (configure({ processLimit })), the rest of the process counts too: the
@@ -40,6 +40,7 @@ const state = {
   queue: [], // waiting entries, oldest first; entries that left are null
   head: 0, // index of the oldest entry that may still wait
   waiting: 0,
+  queued: 0, // requests that had to wait
   admitted: 0,
   rejected: 0,
   timedOut: 0,
@@ -62,7 +63,7 @@ function held () {
 }
 
 function estimate () {
-  return state.learned === 0 ? memory[2] / 32 : state.mean
+  return state.learned === 0 ? memory[2] / 16 : state.mean
 }
 
 // The bytes admitted requests are expected to take yet.
@@ -266,6 +267,7 @@ class Gate {
     }, this.timeoutMs)
     res.once('close', entry.onClose)
     state.queue.push(entry)
+    state.queued++
     state.waiting++
     this.waiting++
     if (state.poll === null) state.poll = setInterval(pump, POLL_MS)
@@ -284,6 +286,7 @@ function stats () {
   binding.memory(memory)
   return {
     waiting: state.waiting,
+    queued: state.queued,
     admitted: state.admitted,
     rejected: state.rejected,
     timedOut: state.timedOut,
