@@ -2,6 +2,9 @@
 // Counters kept in JavaScript, reported by stats() beside the native ones,
 // and the options JavaScript itself acts on.
 
+const binding = require('./binding')
+const { limitError } = require('./errors')
+
 const counters = {
   scopesOpen: 0,
   scopesOpened: 0,
@@ -10,6 +13,7 @@ const counters = {
   outsideScope: 0, // short-class allocations made outside any scope (heap)
   externalRefused: 0, // heap fallbacks where external buffers are forbidden
   limitFallbacks: 0, // budget refusals served from the heap (onLimit: 'heap')
+  movedBlocks: 0, // blocks whose ArrayBuffer someone else detached: back when that view is garbage
   onLimit: 'throw',
   chunkSize: 256 * 1024,
   warned: false,
@@ -29,10 +33,17 @@ function heapBuffer (size, zero) {
 }
 
 // After a native refusal: a heap Buffer when the budget refused and
-// onLimit is 'heap' (or the allocation is for a request admission let in:
-// spill), else the error is thrown.
-function limitFallback (err, size, zero, spill = false) {
-  if (err.code !== 'ERR_SAMM_LIMIT' || (counters.onLimit !== 'heap' && !spill)) throw err
+// onLimit is 'heap' (or spill: the allocation is for a request admission
+// let in, lib/admission.js), else the error is thrown; a budget refusal as
+// one that says how much was asked and committed, and what to change (read
+// from the heap's stats: this is the cold path). inScope: the memory was
+// for a request scope (a chunk, a span, or a block of its own).
+function limitFallback (err, size, zero, inScope = false, spill = false) {
+  if (err.code !== 'ERR_SAMM_LIMIT') throw err
+  if (counters.onLimit !== 'heap' && !spill) {
+    const { committed, max_bytes: maxBytes } = JSON.parse(binding.statsJson())
+    throw limitError(size, committed, maxBytes, inScope ? counters.chunkSize : undefined)
+  }
   counters.limitFallbacks++
   return heapBuffer(size, zero)
 }

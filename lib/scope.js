@@ -2,16 +2,17 @@
 // outgrew its first chunk) from the pool (chunks.js) and bumps Buffer views
 // inside them in JavaScript, so a small allocation costs one view object and
 // no native call, and opening a scope costs none either. An allocation
-// larger than a span comes from a native scope, opened on the first such
-// allocation. close() detaches every ArrayBuffer the scope used (stale views
-// then read as length 0) and hands the memory back for reuse.
+// larger than a span is a block of its own, lent for this scope. close()
+// detaches every ArrayBuffer the scope used (stale views then read as
+// length 0) and hands the memory back for reuse. A scope dropped without
+// close() loses nothing for good: its loans come back through their
+// finalisers once its views are garbage.
 
-const binding = require('./binding')
 const { SammError, fromNative } = require('./errors')
 const { checkSize } = require('./validate')
 const { tracer } = require('./trace')
 const { counters, limitFallback } = require('./counters')
-const { takeChunk, takeSpan, spanSize, giveChunk, withRoom, scopesRunLarge, noteScopeSize } = require('./chunks')
+const { take, lastId, spanSize, giveBack, scopesRunLarge, noteScopeSize } = require('./chunks')
 const { allocate } = require('./allocate')
 
 // A Uint8Array subclass whose prototype chain reaches Buffer.prototype: a
@@ -39,16 +40,15 @@ function scopeClosed () {
 
 class Scope {
   #state = OPEN
-  #first = null // the first chunk (or span) taken, handed back at close
-  #more = null // any taken after it: an array, made only for scopes that need one
+  #first = -1 // loan id of the first chunk (or span) taken, handed back at close
+  #more = null // loan ids of any taken after it: an array, made only for scopes that need one
   #ab = null // the chunk being bumped
   #off = 0
   #end = 0
   #zeroed = 0 // bytes of #ab from #off up to here are zero
   #whole = null // a view over all of #ab, for zeroing ahead
   #allocs = 0
-  #native = -1 // handle of the native scope for large allocations, if any
-  #large = null // its ArrayBuffers, detached at close
+  #large = null // loan ids of blocks larger than a span, handed back at close
   #pending = 0 // waitFor() promises not yet settled
   #heapFallback = false
   #held = 0 // bytes of the chunks, spans and blocks taken (admission learns from it)
@@ -87,6 +87,9 @@ class Scope {
       if (off + size > this.#zeroed) this.#zeroAhead(off, off + size)
       return this.#bump(off, size)
     }
+    // Larger than a span: a block of its own that the heap zeroes where it
+    // may hold old bytes (fresh pages are zero already).
+    if (bumpable(size) && size > spanSize() && this.#state === OPEN) return this.#takeLarge(size, true)
     return this.allocUnsafe(size).fill(0)
   }
 
@@ -145,21 +148,22 @@ class Scope {
     let ab
     try {
       // A scope that outgrew its first chunk is a large one: it goes on in
-      // spans, one transfer at close for several chunks' worth. Where
+      // spans, one re-wrap at close for several chunks' worth. Where
       // scopes lately were large, a new one starts in a span.
-      const chunk = this.#first === null && size <= counters.chunkSize && !scopesRunLarge()
-      ab = chunk ? takeChunk() : takeSpan()
+      const chunk = this.#first === -1 && size <= counters.chunkSize && !scopesRunLarge()
+      ab = take(chunk ? 0 : spanSize())
     } catch (err) {
-      return limitFallback(fromNative(err), size, false, this.#admission !== null)
+      return limitFallback(fromNative(err), size, false, true, this.#admission !== null)
     }
     if (ab === undefined) {
       this.#heapFallback = true
       return heapFallback(size)
     }
     this.#held += ab.byteLength
-    if (this.#first === null) this.#first = ab
-    else if (this.#more === null) this.#more = [ab]
-    else this.#more.push(ab)
+    const id = lastId()
+    if (this.#first === -1) this.#first = id
+    else if (this.#more === null) this.#more = [id]
+    else this.#more.push(id)
     this.#ab = ab
     this.#whole = null
     this.#zeroed = 0
@@ -169,35 +173,37 @@ class Scope {
     return new SammBuffer(ab, 0, size)
   }
 
-  // Larger than a span: a block of its own from the native scope.
-  #takeLarge (size) {
+  // Larger than a span: a block of its own, lent until the close (zero:
+  // reading as zeros).
+  #takeLarge (size, zero = false) {
+    if (this.#heapFallback) return zero ? heapFallback(size).fill(0) : heapFallback(size)
     let ab
     try {
-      ab = withRoom(() => {
-        if (this.#native === -1) this.#native = binding.scopeOpen()
-        return binding.scopeTake(this.#native, size)
-      })
+      ab = take(size, zero)
     } catch (err) {
-      return limitFallback(fromNative(err), size, false, this.#admission !== null)
+      return limitFallback(fromNative(err), size, zero, true, this.#admission !== null)
     }
     if (ab === undefined) {
       this.#heapFallback = true
-      return heapFallback(size)
+      return zero ? heapFallback(size).fill(0) : heapFallback(size)
     }
     this.#held += ab.byteLength
-    if (this.#large === null) this.#large = []
-    this.#large.push(ab) // counted natively
+    if (this.#large === null) this.#large = [lastId()]
+    else this.#large.push(lastId())
+    this.#allocs++
     return new SammBuffer(ab, 0, size)
   }
 
   /**
    * Keeps the scope open until promise settles, for asynchronous work that
-   * still reads the scope's memory (zlib, fs, crypto). Returns promise.
+   * still reads the scope's memory (zlib, fs, crypto). Returns a Promise
+   * that settles as promise does (promise itself when it is a Promise).
    */
   waitFor (promise) {
     const done = this.hold()
-    Promise.resolve(promise).then(done, done)
-    return promise
+    const settled = Promise.resolve(promise)
+    settled.then(done, done)
+    return settled
   }
 
   /**
@@ -228,15 +234,16 @@ class Scope {
     if (tracer !== null) tracer.scopeClosed(this)
     const first = this.#first
     const more = this.#more
+    const large = this.#large
     noteScopeSize(more !== null || this.#off > counters.chunkSize)
-    this.#first = this.#more = this.#ab = this.#whole = null
+    this.#more = this.#large = this.#ab = this.#whole = null
+    this.#first = -1
     this.#end = this.#off = this.#zeroed = 0
     counters.scopesOpen--
     counters.scopeAllocs += this.#allocs
-    if (first !== null) giveChunk(first)
-    if (more !== null) for (let i = 0; i < more.length; i++) giveChunk(more[i])
-    if (this.#native !== -1) binding.scopeClose(this.#native, this.#large ?? [])
-    this.#large = null
+    if (first !== -1) giveBack(first, false)
+    if (more !== null) for (let i = 0; i < more.length; i++) giveBack(more[i], false)
+    if (large !== null) for (let i = 0; i < large.length; i++) giveBack(large[i], true)
     if (this.#admission !== null) this.#admission.released(this)
   }
 }

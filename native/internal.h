@@ -51,9 +51,9 @@ typedef struct samm__slab_span {
   uint32_t used;       /* slots handed out */
   uint32_t fresh;      /* slots [fresh, capacity) were never handed out */
   uint64_t recip;      /* 2^32 / slot_size + 1: offset -> slot without a divide */
+  uint32_t scan;       /* words of `live` below this one are all ones */
   uint8_t size_class;
   bool full;           /* on the class's full list, not its partial list */
-  void *free_list;     /* freed slots, linked through their first word */
   uint64_t *live;      /* one bit per slot: handed out and not freed */
 } samm__slab_span;
 
@@ -88,6 +88,7 @@ typedef struct samm__segment {
   uint64_t lend_ticket;       /* CHUNK, BUMP_LARGE: its lend while lent, else 0 */
   size_t dirty;               /* CHUNK, BUMP_LARGE: bytes from base that may hold
                                  old data; past them every byte reads zero */
+  bool keep_mapped;           /* released segments stay mapped (samm_heap_keep_mapped) */
   union {
     samm__slab_span slab;
     samm__region_seg region;

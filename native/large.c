@@ -156,6 +156,7 @@ static samm__segment *merge(samm_heap *heap, samm__segment *a, samm__segment *b)
   keep->size = a->size + b->size;
   keep->committed = a->committed + b->committed;
   keep->dirty = dirty;
+  keep->keep_mapped |= gone->keep_mapped;
   free(gone);
   return keep;
 }

@@ -112,7 +112,7 @@ samm__segment *samm__segment_new(samm_heap *heap, samm__seg_kind kind,
 
 void samm__segment_release(samm_heap *heap, samm__segment *seg) {
   samm__segmap_remove(&heap->map, seg);
-  samm__os_unmap(&heap->os, seg->base, seg->size);
+  if (!seg->keep_mapped) samm__os_unmap(&heap->os, seg->base, seg->size);
   heap->reserved -= seg->size;
   heap->committed -= seg->committed;
   seg->arena->reserved -= seg->size;
@@ -124,7 +124,7 @@ void samm__segment_shrink(samm_heap *heap, samm__segment *seg, size_t size) {
   size_t cut = seg->size - size;
   uint8_t *tail = seg->base + size;
   samm__segmap_remove_range(&heap->map, tail, cut);
-  samm__os_unmap(&heap->os, tail, cut);
+  if (!seg->keep_mapped) samm__os_unmap(&heap->os, tail, cut);
   size_t uncommit = seg->committed > size ? seg->committed - size : 0;
   heap->reserved -= cut;
   heap->committed -= uncommit;

@@ -1,12 +1,13 @@
 /* libFuzzer target: random operation sequences on the C core. Each input
  * byte pair is an operation: open or close a scope (any order), allocate
  * in a scope (large blocks too), allocate medium/long, free (valid, twice,
- * interior, foreign, scope memory), lend and return whole chunks and large
+ * interior, foreign, scope memory), free and then write into the freed
+ * memory as a stale view would, lend and return whole chunks and large
  * blocks (stale tickets too, zeroed lends), collect, change the budget,
  * move the clock and the decay of the large-block cache. After every step
  * the heap's own walk must pass; every live block keeps the byte pattern
- * written into it; a zeroed lend reads zero; invalid frees must be refused,
- * never obeyed. */
+ * written into it; a zeroed lend reads zero; invalid frees must be
+ * refused, never obeyed. */
 #define _GNU_SOURCE /* mremap */
 #include <errno.h>
 #include <stdint.h>
@@ -64,6 +65,7 @@ static void check_zero(const uint8_t *p, size_t n) {
   if (n > 0 && p[n - 1] != 0) abort();
 }
 
+
 static void check(const blk *b) {
   size_t n = b->n < 64 ? b->n : 64;
   for (size_t i = 0; i < n; i++)
@@ -85,7 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size_t count = 0;
   uint8_t tag = 1;
   for (size_t i = 0; i + 1 < size; i += 2) {
-    uint8_t op = data[i] % 12, arg = data[i + 1];
+    uint8_t op = data[i] % 13, arg = data[i + 1];
     switch (op) {
       case 0: { /* open */
         int s = arg % MAX_SCOPES;
@@ -186,12 +188,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         break;
       }
-      case 10: /* time passes; now and then the decay changes */
+      case 9: { /* free a medium/long block, then write all over it (a stale view);
+                 * blocks of a mapping of their own are unmapped at once: not those */
+        size_t k = count;
+        for (size_t j = 0; j < count && k == count; j++)
+          if (blocks[(arg + j) % count].scope == -1 && blocks[(arg + j) % count].n < (64u << 10))
+            k = (arg + j) % count;
+        if (k == count) break;
+        blk b = blocks[k];
+        check(&b);
+        if (samm_free(h, b.p) != SAMM_EOK) abort();
+        blocks[k] = blocks[--count];
+        for (size_t j = 0; j < b.n; j++) b.p[j] = (uint8_t)(arg * 31 + j);
+        if (b.n >= sizeof(void *)) memcpy(b.p, &data, sizeof(void *)); /* a pointer-like value */
+        break;
+      }
+      case 11: /* time passes; now and then the decay changes */
         clock_ms += (uint64_t)(arg & 0x3f) << (arg >> 6 << 2);
         if (arg == 0xff) samm_heap_set_decay(h, (uint64_t)(data[i] & 0xf0) << 4);
         samm_collect(h);
         break;
-      case 11: { /* a large block: in a scope, or a zeroed lend */
+      case 12: { /* a large block: in a scope, or a zeroed lend */
         if (count == MAX_BLOCKS) break;
         size_t n = ((size_t)(arg % 12) + 1) * (96 << 10) + arg;
         int sc = arg % MAX_SCOPES;
