@@ -251,14 +251,36 @@ static samm__segment *assemble(samm_heap *heap, size_t size) {
   return seg;
 }
 
+/* Decays large_peak by the time passed since the last call. */
+static void decay_peak(samm_heap *heap) {
+  uint64_t half = heap->cfg.decay_ms;
+  if (half == 0) {
+    heap->large_peak = heap->large_in_use;
+    return;
+  }
+  uint64_t now = samm__os_now_ms(&heap->os);
+  uint64_t step = half >= 16 ? half / 16 : 1;
+  if (now < heap->large_decay_at) heap->large_decay_at = now; /* a clock set back */
+  uint64_t steps = (now - heap->large_decay_at) / step;
+  if (steps > 0) {
+    heap->large_decay_at += steps * step;
+    uint64_t halvings = steps / 16;
+    uint64_t peak = halvings >= 64 ? 0 : heap->large_peak >> halvings;
+    heap->large_peak = (peak * decay_frac[steps % 16]) >> 16;
+  }
+  if (heap->large_peak < heap->large_in_use) heap->large_peak = heap->large_in_use;
+}
+
 samm__segment *samm__large_get(samm_heap *heap, size_t size) {
+  /* The time passed decays the peak this block may raise, not the raise. */
+  decay_peak(heap);
   samm__segment *seg = best_fit(heap, size);
   seg = seg != NULL ? carve(heap, seg, size) : assemble(heap, size);
   if (seg == NULL) return NULL;
   memset(&seg->u.large, 0, sizeof seg->u.large);
   heap->large_in_use += seg->size;
   if (heap->large_in_use > heap->large_peak) heap->large_peak = heap->large_in_use;
-  samm__large_decay(heap);
+  samm__large_trim(heap, cache_target(heap));
   return seg;
 }
 
@@ -291,22 +313,7 @@ void samm__large_trim(samm_heap *heap, uint64_t keep) {
 }
 
 void samm__large_decay(samm_heap *heap) {
-  uint64_t half = heap->cfg.decay_ms;
-  if (half == 0) {
-    heap->large_peak = heap->large_in_use;
-  } else {
-    uint64_t now = samm__os_now_ms(&heap->os);
-    uint64_t step = half >= 16 ? half / 16 : 1;
-    if (now < heap->large_decay_at) heap->large_decay_at = now; /* a clock set back */
-    uint64_t steps = (now - heap->large_decay_at) / step;
-    if (steps > 0) {
-      heap->large_decay_at += steps * step;
-      uint64_t halvings = steps / 16;
-      uint64_t peak = halvings >= 64 ? 0 : heap->large_peak >> halvings;
-      heap->large_peak = (peak * decay_frac[steps % 16]) >> 16;
-    }
-    if (heap->large_peak < heap->large_in_use) heap->large_peak = heap->large_in_use;
-  }
+  decay_peak(heap);
   samm__large_trim(heap, cache_target(heap));
 }
 

@@ -314,6 +314,14 @@ static void decay_follows_the_clock_and_can_change(void **state) {
   assert_non_null(samm_scope_alloc(s, MiB));
   assert_true(stats_of(h).pool_large_bytes <= 8 * MiB - MiB);
   samm_scope_close(s);
+  /* After a pause, a block raises the peak to its full size: the time that
+   * passed decays what came before it, not the block. */
+  f.now += 100000;
+  s = samm_scope_open(h);
+  assert_non_null(samm_scope_alloc(s, 12 * MiB));
+  assert_int_equal(stats_of(h).large_peak, 12 * MiB);
+  samm_scope_close(s);
+  assert_int_equal(stats_of(h).pool_large_bytes, 12 * MiB);
   /* decay_ms 0: nothing is kept from now on. */
   assert_int_equal(samm_heap_set_decay(h, 0), SAMM_EOK);
   assert_int_equal(stats_of(h).pool_large_bytes, 0);
