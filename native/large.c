@@ -251,7 +251,8 @@ static samm__segment *assemble(samm_heap *heap, size_t size) {
   return seg;
 }
 
-/* Decays large_peak by the time passed since the last call. */
+/* Decays large_peak by the time passed since the last call, never below
+ * large_in_use (which has not changed since). */
 static void decay_peak(samm_heap *heap) {
   uint64_t half = heap->cfg.decay_ms;
   if (half == 0) {
@@ -272,7 +273,8 @@ static void decay_peak(samm_heap *heap) {
 }
 
 samm__segment *samm__large_get(samm_heap *heap, size_t size) {
-  /* The time passed decays the peak this block may raise, not the raise. */
+  /* Time decays the peak as it was (demand was large_in_use until now),
+   * not the raise this block may bring. */
   decay_peak(heap);
   samm__segment *seg = best_fit(heap, size);
   seg = seg != NULL ? carve(heap, seg, size) : assemble(heap, size);
@@ -285,9 +287,12 @@ samm__segment *samm__large_get(samm_heap *heap, size_t size) {
 }
 
 void samm__large_put(samm_heap *heap, samm__segment *seg) {
+  /* Demand was large_in_use, this block included, until now. */
+  decay_peak(heap);
   heap->large_in_use -= seg->size;
+  if (heap->cfg.decay_ms == 0) heap->large_peak = heap->large_in_use;
   cache_put(heap, seg);
-  samm__large_decay(heap);
+  samm__large_trim(heap, cache_target(heap));
 }
 
 void samm__large_trim(samm_heap *heap, uint64_t keep) {

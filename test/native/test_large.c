@@ -322,6 +322,13 @@ static void decay_follows_the_clock_and_can_change(void **state) {
   assert_int_equal(stats_of(h).large_peak, 12 * MiB);
   samm_scope_close(s);
   assert_int_equal(stats_of(h).pool_large_bytes, 12 * MiB);
+  /* Nor does a block held a long time lose its place when it comes back:
+   * demand was that high all along. */
+  s = samm_scope_open(h);
+  assert_non_null(samm_scope_alloc(s, 12 * MiB));
+  f.now += 100000;
+  samm_scope_close(s);
+  assert_int_equal(stats_of(h).pool_large_bytes, 12 * MiB);
   /* decay_ms 0: nothing is kept from now on. */
   assert_int_equal(samm_heap_set_decay(h, 0), SAMM_EOK);
   assert_int_equal(stats_of(h).pool_large_bytes, 0);
