@@ -13,13 +13,16 @@
  * run.
  *
  * How much stays cached follows demand. large_peak is the peak of
- * large_in_use, decaying by half every decay_ms; the cache keeps at most
- * large_peak - large_in_use, so a steady load finds its memory resident, and
- * as demand falls the least recently freed memory goes back to the OS. The
- * decay is applied when a block is taken or comes back (from a coarse clock:
- * no system call) and at samm_collect. The budget bounds all of it: a
- * charge that does not fit takes what it misses from the cache
- * (segment.c).
+ * large_in_use, decaying by half every decay_ms; in use and cached, large
+ * blocks keep at most allowance(large_peak) resident (a quarter more than
+ * the peak: room in which blocks of mixed sizes fit), so a steady load finds
+ * its memory resident, and as demand falls the least recently freed memory
+ * goes back to the OS. The decay is applied when a block is taken or comes
+ * back (from a coarse clock: no system call) and at samm_collect. When no
+ * cached block fits, fresh pages fill the allowance; past it, or past the
+ * budget, the pages of cached blocks are moved into the new block. The
+ * budget bounds all of it: a charge that does not fit takes what it misses
+ * from the cache (segment.c).
  *
  * Each block remembers the prefix that may hold old data (dirty): fresh
  * mappings read zero, so a zeroed lend clears only that prefix.
@@ -161,8 +164,15 @@ static samm__segment *merge(samm_heap *heap, samm__segment *a, samm__segment *b)
   return keep;
 }
 
+/* What large blocks may keep resident, in use and cached, for a peak of
+ * demand: the peak and a quarter more, room in which blocks of mixed sizes
+ * find a fit without moving pages. */
+static uint64_t allowance(uint64_t peak) { return peak + (peak >> 2); }
+
 static uint64_t cache_target(const samm_heap *heap) {
-  return heap->large_peak > heap->large_in_use ? heap->large_peak - heap->large_in_use : 0;
+  if (heap->cfg.decay_ms == 0) return 0; /* no memory of demand: no cache */
+  uint64_t keep = allowance(heap->large_peak);
+  return keep > heap->large_in_use ? keep - heap->large_in_use : 0;
 }
 
 /* Caches seg (out of every list), merged with its cached neighbours. */
@@ -190,11 +200,12 @@ static samm__segment *largest(const samm_heap *heap) {
   return best;
 }
 
-/* A new block of size bytes when no cached block is large enough: a fresh
- * mapping into which the pages of cached blocks are moved, largest first,
- * as far as they go (page table entries move; nothing is copied or faulted
- * in, and the resident total stays the same). Pages no cached block covers
- * are fresh. NULL with last_error set. */
+/* A new block of size bytes when no cached block is large enough and the
+ * allowance or the budget has no room for fresh pages: a fresh mapping
+ * into which the pages of cached blocks are moved, largest first, as far
+ * as they go (page table entries move; nothing is copied or faulted in,
+ * and the resident total stays the same). Pages no cached block covers are
+ * fresh. NULL with last_error set. */
 static samm__segment *assemble(samm_heap *heap, size_t size) {
   samm__segment *pieces = NULL, **tail = &pieces;
   size_t got = 0;
@@ -277,7 +288,28 @@ samm__segment *samm__large_get(samm_heap *heap, size_t size) {
    * not the raise this block may bring. */
   decay_peak(heap);
   samm__segment *seg = best_fit(heap, size);
-  seg = seg != NULL ? carve(heap, seg, size) : assemble(heap, size);
+  if (seg != NULL) {
+    seg = carve(heap, seg, size);
+  } else {
+    /* Fresh pages while the allowance and the budget have room for them:
+     * the cache then grows into room in which later blocks fit. Moving
+     * cached pages instead keeps resident memory where it is, but a moved
+     * page costs more than one reused in place (on virtual machines with
+     * shadow page tables, about as much as a fresh one). */
+    uint64_t demand = heap->large_in_use + size;
+    uint64_t peak = demand > heap->large_peak ? demand : heap->large_peak;
+    bool grow = demand + heap->large_pool_bytes <= allowance(peak) &&
+                heap->committed + size <= heap->cfg.max_bytes;
+    if (grow) {
+      seg = samm__segment_new(heap, SAMM__SEG_BUMP_LARGE, &heap->bump, size, size);
+      if (seg != NULL) {
+        heap->counters.large_maps++;
+        heap->counters.large_fresh_bytes += size;
+      }
+    } else {
+      seg = assemble(heap, size);
+    }
+  }
   if (seg == NULL) return NULL;
   memset(&seg->u.large, 0, sizeof seg->u.large);
   heap->large_in_use += seg->size;
@@ -358,8 +390,7 @@ int samm__large_check(const samm_heap *heap) {
     }
   }
   /* The cache never holds more than the decayed peak leaves room for. */
-  if (binned != count || heap->large_peak < heap->large_in_use ||
-      bytes > heap->large_peak - heap->large_in_use)
+  if (binned != count || heap->large_peak < heap->large_in_use || bytes > cache_target(heap))
     return SAMM_ECORRUPT;
   return SAMM_EOK;
 }
