@@ -32,6 +32,7 @@
         "native/bump.c",
         "native/error.c",
         "native/heap.c",
+        "native/large.c",
         "native/options.c",
         "native/os.c",
         "native/profile.c",

@@ -2,18 +2,33 @@
 // End-to-end benchmark: the example services under each allocator
 // configuration, driven by autocannon on 127.0.0.1, same workload, same run.
 //
-//   node bench/run.js [--examples express,fastify,http] [--shapes heavy,small]
+//   node bench/run.js [--examples express,fastify,http]
 //                     (also: koa, hono, nest; NEST_ADAPTER=fastify for nest)
+//                     [--shapes heavy,small,burst,burst-small]
 //                     [--reps 3] [--duration 10] [--warmup 3] [--connections 64]
+//                     [--burst-connections 256] [--burst-max-bytes 256m]
 //                     [--no-profile] [--no-pin] [--record] [--quiet]
 //
+// Shapes (examples/workload.js): heavy and small, driven by --connections;
+// burst (eight small scratch buffers, a 10 ms wait standing for a database,
+// a 1-8 MiB log-uniform response body, a 16 MiB buffer every 8th request,
+// all from the request's scope) and burst-small (the same bytes and wait in
+// 4-64 KiB buffers only), driven by --burst-connections keep-alive
+// connections.
 // Configurations: baseline (SAMM=0, glibc malloc), jemalloc and mimalloc
 // preloaded (SAMM=0; skipped with a note when not installed), and SAMM with
-// the table baked from a profile of that example under the same shapes.
-// Every run gets the same 1 GB budget: --max-old-space-size=512 for V8 and
-// (SAMM) maxBytes 384 MiB; whether the peak RSS stayed under 1 GiB is
-// recorded. Runs are interleaved (A B C D A B C D ...), the warm-up is not
-// measured, and the tables show medians and ratios to the baseline.
+// the table baked from a profile of that example under the heavy and small
+// shapes (the burst shapes' sites are of class short by themselves). Every
+// run gets the same 1 GB budget: --max-old-space-size=512 for V8 and (SAMM)
+// maxBytes 384 MiB, or --burst-max-bytes for the burst shapes; the examples
+// admit requests under it (examples/admit.js: 503 after 5 s of waiting).
+// Whether the peak RSS stayed under 1 GiB is recorded. Runs are interleaved
+// (A B C D A B C D ...), the warm-up is not measured, and the tables show
+// medians and ratios to the baseline. Besides latency, throughput, RSS, GC
+// and CPU, each run reports the service's minor page faults per request
+// and, for SAMM, its resident surplus (bytes committed but not in use over
+// bytes in use, sampled every 250 ms) and the largest non-SAMM memory seen
+// (resident set minus SAMM's committed bytes).
 // With two or more cores the service is pinned to CPU 0 and this process
 // (autocannon) to the others (taskset), so that the load generator does not
 // take the service's CPU; --no-pin lets the scheduler place both.
@@ -31,6 +46,7 @@ const path = require('node:path')
 const { spawn, spawnSync } = require('node:child_process')
 const autocannon = require('./autocannon')
 const { renderChart } = require('./chart')
+const { SHAPES } = require('../examples/workload')
 
 const ROOT = path.join(__dirname, '..')
 const METRICS = path.join(__dirname, 'service-metrics.js')
@@ -46,7 +62,7 @@ const LIBS = {
 }
 
 function parseOptions (argv) {
-  const o = { examples: ['express', 'fastify', 'http'], shapes: ['heavy', 'small'], reps: 3, duration: 10, warmup: 3, connections: 64, profile: true, record: false, quiet: false, pin: os.cpus().length >= 2 }
+  const o = { examples: ['express', 'fastify', 'http'], shapes: SHAPES.slice(), reps: 3, duration: 10, warmup: 3, connections: 64, burstConnections: 256, burstMaxBytes: '256m', profile: true, record: false, quiet: false, pin: os.cpus().length >= 2 }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     const next = () => {
@@ -59,6 +75,8 @@ function parseOptions (argv) {
     else if (a === '--duration') o.duration = Number(next())
     else if (a === '--warmup') o.warmup = Number(next())
     else if (a === '--connections') o.connections = Number(next())
+    else if (a === '--burst-connections') o.burstConnections = Number(next())
+    else if (a === '--burst-max-bytes') o.burstMaxBytes = next()
     else if (a === '--no-profile') o.profile = false
     else if (a === '--no-pin') o.pin = false
     else if (a === '--record') o.record = true
@@ -66,18 +84,20 @@ function parseOptions (argv) {
     else throw new Error(`unknown option ${a}`)
   }
   for (const e of o.examples) if (!EXAMPLES.includes(e)) throw new Error(`unknown example ${e} (examples: ${EXAMPLES.join(', ')})`)
-  for (const s of o.shapes) if (!['heavy', 'small'].includes(s)) throw new Error(`unknown shape ${s}`)
+  for (const s of o.shapes) if (!SHAPES.includes(s)) throw new Error(`unknown shape ${s} (shapes: ${SHAPES.join(', ')})`)
   return o
 }
 
-function configurations () {
+const isBurst = (shape) => shape.startsWith('burst')
+
+function configurations (o) {
   const configs = [{ name: 'baseline', env: { SAMM: '0' } }]
   const missing = []
   for (const [name, [lib, pkg]] of Object.entries(LIBS)) {
     if (fs.existsSync(lib)) configs.push({ name, env: { SAMM: '0', LD_PRELOAD: lib } })
     else missing.push(`${name} (apt-get install ${pkg})`)
   }
-  configs.push({ name: 'samm', env: { SAMM: '1', SAMM_MAX_BYTES: '384m' } })
+  configs.push({ name: 'samm', env: { SAMM: '1', SAMM_MAX_BYTES: '384m' }, burstEnv: { SAMM_MAX_BYTES: o.burstMaxBytes } })
   return { configs, missing }
 }
 
@@ -104,7 +124,7 @@ function loadFor (shape, o, duration) {
   let id = 0
   return {
     url: `http://127.0.0.1:${port()}`,
-    connections: o.connections,
+    connections: isBurst(shape) ? o.burstConnections : o.connections,
     duration,
     requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/?shape=${shape}&id=${id++}` }) }]
   }
@@ -116,6 +136,7 @@ async function runOnce (example, shape, config, o) {
   const env = {
     ...process.env,
     ...config.env,
+    ...(isBurst(shape) ? config.burstEnv : {}),
     PORT: String(port()),
     BENCH_METRICS_OUT: metricsFile,
     NODE_OPTIONS: `--max-old-space-size=512 --require ${METRICS}`
@@ -135,6 +156,7 @@ async function runOnce (example, shape, config, o) {
     child.kill('SIGTERM')
     await exited
     const m = JSON.parse(fs.readFileSync(metricsFile, 'utf8'))
+    const total = r.requests.total
     return {
       rps: r.requests.average,
       p50: r.latency.p50,
@@ -149,7 +171,15 @@ async function runOnce (example, shape, config, o) {
       // Service CPU (all threads) over the measured window: how busy it was
       // (100 % = one core) and what one request cost it.
       cpuPct: m.cpuUs !== null ? 100 * m.cpuUs / m.wallUs : null,
-      cpuUsPerReq: m.cpuUs !== null && r.requests.total > 0 ? m.cpuUs / r.requests.total : null,
+      cpuUsPerReq: m.cpuUs !== null && total > 0 ? m.cpuUs / total : null,
+      sysPct: m.sysUs !== null && m.cpuUs > 0 ? 100 * m.sysUs / m.cpuUs : null,
+      faultsPerReq: m.minorFaults !== null && total > 0 ? m.minorFaults / total : null,
+      surplus: m.samm ? m.samm.surplus : null,
+      nonSammMiB: m.samm ? m.samm.nonSammMax / 1048576 : null,
+      sammHighWaterMiB: m.samm ? m.samm.highWater / 1048576 : null,
+      fallbacks: m.samm ? m.samm.limitFallbacks : null,
+      timedOut: m.samm ? m.samm.admission.timedOut + m.samm.admission.rejected : null,
+      large: m.samm && m.samm.large && total > 0 ? `large blocks per request: ${(m.samm.large.maps / total).toFixed(2)} mapped, ${(m.samm.large.movedBytes / total / 1024).toFixed(0)} KiB moved, ${(m.samm.large.freshBytes / total / 1024).toFixed(0)} KiB fresh` : '',
       rss
     }
   } finally {
@@ -171,8 +201,9 @@ function bake (example, o, portNumber = port()) {
   fs.rmSync(profile, { force: true })
   const out = toolOutput(o)
   try {
-    if (o.quiet) console.error(`profiling examples/${example} under load (${o.shapes.join(' and ')} shape${o.shapes.length > 1 ? 's' : ''}, 8 s each) and baking its table`)
-    for (const shape of o.shapes) {
+    const shapes = o.shapes.filter((s) => !isBurst(s))
+    if (o.quiet) console.error(`profiling examples/${example} under load (${shapes.join(' and ')} shape${shapes.length > 1 ? 's' : ''}, 8 s each) and baking its table`)
+    for (const shape of shapes) {
       const part = `${profile}.${shape}`
       if (!o.quiet) console.error(`# profiling the ${example} example (${shape})`)
       const r = spawnSync(process.execPath, [SAMM_CLI, 'profile', '--out', part, '--duration', '8', '--connections', '16',
@@ -214,7 +245,8 @@ function median (v) {
 }
 
 function summarize (runs) {
-  const keys = ['rps', 'p50', 'p99', 'p999', 'peakRss', 'gcCount', 'gcPauseMs', 'loopP99', 'cpuPct', 'cpuUsPerReq', 'errors']
+  const keys = ['rps', 'p50', 'p99', 'p999', 'peakRss', 'gcCount', 'gcPauseMs', 'loopP99', 'cpuPct', 'cpuUsPerReq', 'errors',
+    'sysPct', 'faultsPerReq', 'surplus', 'nonSammMiB', 'sammHighWaterMiB', 'fallbacks', 'timedOut']
   const out = {}
   for (const k of keys) out[k] = median(runs.map((r) => r[k]))
   out.underBudget = runs.every((r) => r.underBudget)
@@ -223,8 +255,9 @@ function summarize (runs) {
 
 function table (results, configs) {
   const MiB = 1024 * 1024
-  const lines = ['| example | shape | configuration | req/s | p50 ms | p99 ms | p99.9 ms | peak RSS MiB | under 1 GiB | GC count | GC pause ms | loop p99 ms | service CPU % | CPU µs/req | errors | req/s × | p99 × | RSS × | GC pause × | CPU/req × |',
-    '|---|---|---|---:|---:|---:|---:|---:|:---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|']
+  const lines = ['| example | shape | configuration | req/s | p50 ms | p99 ms | p99.9 ms | peak RSS MiB | under 1 GiB | GC count | GC pause ms | loop p99 ms | service CPU % | CPU µs/req | sys % of CPU | minor faults/req | errors | SAMM surplus | req/s × | p99 × | RSS × | GC pause × | CPU/req × | faults/req × |',
+    '|---|---|---|---:|---:|---:|---:|---:|:---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|']
+  const num = (v, digits = 0) => (Number.isFinite(v) ? v.toFixed(digits) : 'n/a')
   for (const [key, byConfig] of Object.entries(results)) {
     const [example, shape] = key.split('/')
     const base = byConfig.baseline
@@ -232,7 +265,7 @@ function table (results, configs) {
       const s = byConfig[c.name]
       if (!s) continue
       const ratio = (a, b) => (b > 0 ? (a / b).toFixed(2) : 'n/a')
-      lines.push(`| ${example} | ${shape} | ${c.name} | ${s.rps.toFixed(0)} | ${s.p50.toFixed(1)} | ${s.p99.toFixed(1)} | ${s.p999.toFixed(1)} | ${(s.peakRss / MiB).toFixed(0)} | ${s.underBudget ? 'yes' : 'no'} | ${s.gcCount.toFixed(0)} | ${s.gcPauseMs.toFixed(0)} | ${s.loopP99.toFixed(1)} | ${s.cpuPct.toFixed(0)} | ${s.cpuUsPerReq.toFixed(0)} | ${s.errors.toFixed(0)} | ${ratio(s.rps, base.rps)} | ${ratio(s.p99, base.p99)} | ${ratio(s.peakRss, base.peakRss)} | ${ratio(s.gcPauseMs, base.gcPauseMs)} | ${ratio(s.cpuUsPerReq, base.cpuUsPerReq)} |`)
+      lines.push(`| ${example} | ${shape} | ${c.name} | ${s.rps.toFixed(0)} | ${s.p50.toFixed(1)} | ${s.p99.toFixed(1)} | ${s.p999.toFixed(1)} | ${(s.peakRss / MiB).toFixed(0)} | ${s.underBudget ? 'yes' : 'no'} | ${s.gcCount.toFixed(0)} | ${s.gcPauseMs.toFixed(0)} | ${s.loopP99.toFixed(1)} | ${s.cpuPct.toFixed(0)} | ${s.cpuUsPerReq.toFixed(0)} | ${num(s.sysPct)} | ${num(s.faultsPerReq, 1)} | ${s.errors.toFixed(0)} | ${num(s.surplus, 2)} | ${ratio(s.rps, base.rps)} | ${ratio(s.p99, base.p99)} | ${ratio(s.peakRss, base.peakRss)} | ${ratio(s.gcPauseMs, base.gcPauseMs)} | ${ratio(s.cpuUsPerReq, base.cpuUsPerReq)} | ${ratio(s.faultsPerReq, base.faultsPerReq)} |`)
     }
   }
   return lines.join('\n')
@@ -255,13 +288,30 @@ function shortTable (results, configs) {
   return rows.map((r) => r.map((cell, i) => i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])).join('  ')).join('\n')
 }
 
+// SAMM's side of the runs: what its budget held and what the rest of the
+// process took beside it.
+function sammTable (results, o) {
+  const lines = ['| example | shape | SAMM maxBytes | SAMM high-water MiB | non-SAMM max MiB | peak RSS MiB | peak RSS ≤ maxBytes + non-SAMM | heap fallbacks | 503s |',
+    '|---|---|---:|---:|---:|---:|:---:|---:|---:|']
+  for (const [key, byConfig] of Object.entries(results)) {
+    const [example, shape] = key.split('/')
+    const s = byConfig.samm
+    if (!s) continue
+    const max = isBurst(shape) ? o.burstMaxBytes : '384m'
+    const maxMiB = parseInt(max) * (max.endsWith('g') ? 1024 : 1)
+    const peak = s.peakRss / 1048576
+    lines.push(`| ${example} | ${shape} | ${max} | ${s.sammHighWaterMiB.toFixed(0)} | ${s.nonSammMiB.toFixed(0)} | ${peak.toFixed(0)} | ${peak <= maxMiB + s.nonSammMiB ? 'yes' : 'no'} | ${s.fallbacks.toFixed(0)} | ${s.timedOut.toFixed(0)} |`)
+  }
+  return lines.join('\n')
+}
+
 async function main () {
   const o = parseOptions(process.argv.slice(2))
   if (o.pin) {
     const others = `1-${os.cpus().length - 1}`
     if (spawnSync('taskset', ['-p', '-c', others, String(process.pid)], { stdio: 'ignore' }).status !== 0) o.pin = false
   }
-  const { configs, missing } = configurations()
+  const { configs, missing } = configurations(o)
   if (missing.length) console.error(`${o.quiet ? '' : '# '}not installed, skipped: ${missing.join(', ')}`)
   fs.mkdirSync(OUT, { recursive: true })
   if (o.quiet) fs.writeFileSync(RUN_LOG, '')
@@ -272,7 +322,7 @@ async function main () {
   let done = 0
   try {
     for (const example of o.examples) {
-      if (o.profile) bake(example, o)
+      if (o.profile && o.shapes.some((shape) => !isBurst(shape))) bake(example, o)
       for (const shape of o.shapes) {
         if (o.quiet) {
           const minutes = (configs.length * o.reps * (o.duration + o.warmup + 2) / 60).toFixed(0)
@@ -284,7 +334,7 @@ async function main () {
             const res = await runOnce(example, shape, c, o)
             runs[c.name].push(res)
             done++
-            if (!o.quiet) console.error(`# [${done}/${total}] ${example} ${shape} ${c.name} rep ${r + 1}: ${res.rps.toFixed(0)} req/s, p99 ${res.p99} ms, peak RSS ${(res.peakRss / 1048576).toFixed(0)} MiB`)
+            if (!o.quiet) console.error(`# [${done}/${total}] ${example} ${shape} ${c.name} rep ${r + 1}: ${res.rps.toFixed(0)} req/s, p99 ${res.p99} ms, peak RSS ${(res.peakRss / 1048576).toFixed(0)} MiB, ${res.faultsPerReq === null ? '?' : res.faultsPerReq.toFixed(0)} faults/req, ${res.errors} errors ${res.large}`)
           }
         }
         const key = `${example}/${shape}`
@@ -297,8 +347,8 @@ async function main () {
   }
   const command = `node bench/run.js ${process.argv.slice(2).join(' ')}`.trim()
   const cpu = (os.cpus()[0] || {}).model || 'unknown CPU'
-  const header = `Command: \`${command}\`. Machine: ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, Node ${process.version}. Date: ${started.toISOString().slice(0, 10)}. ${o.reps} interleaved repetitions of ${o.duration} s after ${o.warmup} s of warm-up, ${o.connections} connections; ${o.pin ? 'service pinned to CPU 0, load generator to the rest' : 'service and load generator unpinned'}; medians; ratios to the baseline of the same run; ${autocannon.bodyKept ? 'autocannon kept response bodies as strings (its internals changed), so the load generator may be the bottleneck' : 'autocannon counting response bytes without keeping bodies (bench/autocannon.js)'}.${missing.length ? ` Not installed: ${missing.join(', ')}.` : ''}`
-  const md = `${header}\n\n${table(results, configs)}\n`
+  const header = `Command: \`${command}\`. Machine: ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, Node ${process.version}. Date: ${started.toISOString().slice(0, 10)}. ${o.reps} interleaved repetitions of ${o.duration} s after ${o.warmup} s of warm-up, ${o.connections} connections (burst shapes: ${o.burstConnections}); SAMM's maxBytes 384 MiB (burst shapes: ${o.burstMaxBytes}), examples admitting requests under it (queue 1024, 503 after 5 s); ${o.pin ? 'service pinned to CPU 0, load generator to the rest' : 'service and load generator unpinned'}; medians; ratios to the baseline of the same run; ${autocannon.bodyKept ? 'autocannon kept response bodies as strings (its internals changed), so the load generator may be the bottleneck' : 'autocannon counting response bytes without keeping bodies (bench/autocannon.js)'}.${missing.length ? ` Not installed: ${missing.join(', ')}.` : ''}`
+  const md = `${header}\n\n${table(results, configs)}\n\nSAMM's budget in the same runs (medians): its committed high-water mark, the most memory the rest of the process held beside it (resident set minus SAMM's committed bytes, sampled every 250 ms), requests whose allocations the budget refused and the V8 heap served, and requests answered 503 by admission.\n\n${sammTable(results, o)}\n`
   fs.writeFileSync(path.join(OUT, 'results.json'), JSON.stringify({ command, started, results, series }, null, 1))
   fs.writeFileSync(path.join(OUT, 'results.md'), md)
   const chart = path.join(__dirname, 'results-chart.html')

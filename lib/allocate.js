@@ -34,7 +34,7 @@ function allocate (size, where, zero, scope) {
     try {
       buf = withRoom(() => binding.alloc(cls, size, zero))
     } catch (err) {
-      const fallback = limitFallback(fromNative(err), size, zero, false, CLASS_NAMES[cls], s.name)
+      const fallback = limitFallback(fromNative(err), size, zero, false, CLASS_NAMES[cls], s.name, scope !== undefined && scope.admitted)
       s.heapFallbacks++
       return fallback
     }

@@ -34,13 +34,13 @@ function spanSize () { return SPAN_CHUNKS * counters.chunkSize }
 
 /**
  * An ArrayBuffer over a whole chunk (size 0), a span (spanSize()) or a
- * block of its own (larger); its loan id is lastId() until the next take.
- * undefined when this runtime forbids external buffers. Throws the native
- * error (budget, OS).
+ * block of its own (larger; zero: reading as zeros); its loan id is
+ * lastId() until the next take. undefined when this runtime forbids
+ * external buffers. Throws the native error (budget, OS).
  */
-function take (size) {
+function take (size, zero = false) {
   counters.chunkTakes++
-  return withRoom(() => binding.take(size))
+  return withRoom(() => binding.take(size, zero))
 }
 
 /** The loan id of the ArrayBuffer the last take() returned. */

@@ -51,14 +51,15 @@ function heapBuffer (size, zero) {
 }
 
 // After a native refusal: a heap Buffer when the budget refused and
-// onLimit is 'heap', else the error is thrown; a budget refusal as one that
-// says how much was asked and committed, and what to change (read from the
-// heap's stats: this is the cold path). inScope: the memory was for a
-// request scope (a chunk, a span, or a block of its own). cls and site (a
-// name, or null) describe the allocation for samm:limit and samm:fallback.
-function limitFallback (err, size, zero, inScope = false, cls = 'short', site = null) {
+// onLimit is 'heap' (or spill: the allocation is for a request admission
+// let in, lib/admission.js), else the error is thrown; a budget refusal as
+// one that says how much was asked and committed, and what to change (read
+// from the heap's stats: this is the cold path). inScope: the memory was
+// for a request scope (a chunk, a span, or a block of its own). cls and site
+// (a name, or null) describe the allocation for samm:limit and samm:fallback.
+function limitFallback (err, size, zero, inScope = false, cls = 'short', site = null, spill = false) {
   if (err.code !== 'ERR_SAMM_LIMIT') throw err
-  const heap = counters.onLimit === 'heap'
+  const heap = counters.onLimit === 'heap' || spill
   let thrown = null
   if (!heap || channels.limit.hasSubscribers) {
     const { committed, max_bytes: maxBytes } = JSON.parse(binding.statsJson())

@@ -10,7 +10,8 @@
 // settles (an aborted request's handler may still be running).
 
 const { invalidArg } = require('./errors')
-const { openRequestScope, runHeld } = require('./request')
+const { withRequestScope, runHeld } = require('./request')
+const { gate } = require('./admission')
 
 const kScope = Symbol('samm.scope')
 const kWrapped = Symbol('samm.wrapped')
@@ -55,6 +56,7 @@ function express (options = {}) {
   if (options === null || typeof options !== 'object') throw invalidArg('options', 'an object', options)
   const { skip } = options
   if (skip !== undefined && typeof skip !== 'function') throw invalidArg('options.skip', 'a function', skip)
+  const g = gate(options.admit)
 
   return function sammMiddleware (req, res, next) {
     if (skip !== undefined && skip(req)) {
@@ -63,15 +65,16 @@ function express (options = {}) {
     }
     const router = routerOf(req.app)
     if (router && router.stack && router.stack.length) patchLayer(router.stack[0].constructor)
-    const scope = openRequestScope(res)
-    req[kScope] = scope
-    req.samm = scope
-    const release = scope.hold()
-    try {
-      runHeld(scope, next, undefined, [])
-    } finally {
-      release()
-    }
+    withRequestScope(g, res, (scope) => {
+      req[kScope] = scope
+      req.samm = scope
+      const release = scope.hold()
+      try {
+        runHeld(scope, next, undefined, [])
+      } finally {
+        release()
+      }
+    })
   }
 }
 

@@ -12,7 +12,7 @@ declare module 'fastify' {
   }
 }
 
-type SammPlugin = FastifyPluginAsync
+type SammPlugin = FastifyPluginAsync<{ admit?: import('./index').AdmitOptions | boolean }>
 
 // Declared as the module itself (export =) with `default` and `samm` beside
 // it, as the module is: `import samm from 'samm/fastify'` then works from

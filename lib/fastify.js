@@ -19,7 +19,8 @@
 // wraps nothing, and says so once (SAMM_FASTIFY_UNCOVERED).
 
 const fp = require('fastify-plugin')
-const { openRequestScope, callHeld } = require('./request')
+const { withRequestScope, callHeld } = require('./request')
+const { gate } = require('./admission')
 
 const kScope = Symbol('samm.scope')
 const kAdopted = Symbol('samm.adopted')
@@ -119,7 +120,8 @@ function adopt (ctx) {
   }
 }
 
-function sammOnRequest (request, reply, done) {
+// The scope hook's work; g: the admission gate of the plugin's options, or null.
+function openScope (g, request, reply, done) {
   if (contextKey === undefined) contextKey = findContextKey(request)
   const ctx = contextKey === null ? undefined : request[contextKey]
   let config
@@ -131,15 +133,19 @@ function sammOnRequest (request, reply, done) {
   }
   if (config && config.samm === false) return done()
   if (ctx !== undefined && ctx[kAdopted] !== true) adopt(ctx)
-  const scope = openRequestScope(reply.raw)
-  request[kScope] = scope
-  request.samm = scope
-  done()
+  withRequestScope(g, reply.raw, (scope) => {
+    request[kScope] = scope
+    request.samm = scope
+    done()
+  }, (retryAfter, body) => reply.code(503).header('retry-after', retryAfter).type('text/plain').send(body))
 }
 
-async function samm (fastify) {
+// options: { admit } (lib/admission.js).
+async function samm (fastify, options) {
   fastify.decorateRequest('samm', null)
-  fastify.addHook('onRequest', sammOnRequest)
+  const g = gate(options.admit)
+  // adopt() knows the hook by its name (OPENER).
+  fastify.addHook('onRequest', function sammOnRequest (request, reply, done) { openScope(g, request, reply, done) })
 }
 
 const plugin = fp(samm, { fastify: '5.x', name: 'samm' })

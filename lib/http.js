@@ -2,14 +2,19 @@
 // node:http integration: one scope per request (see request.js).
 
 const { invalidArg } = require('./errors')
-const { openRequestScope, storage } = require('./request')
+const { withRequestScope, storage } = require('./request')
 const { callThenSettle } = require('./settle')
+const { gate } = require('./admission')
 
-function http (handler) {
+// options: { admit } (lib/admission.js).
+function http (handler, options = {}) {
   if (typeof handler !== 'function') throw invalidArg('handler', 'a function', handler)
+  if (options === null || typeof options !== 'object') throw invalidArg('options', 'an object', options)
+  for (const key of Object.keys(options)) if (key !== 'admit') throw invalidArg('options', 'an object with the key admit', key)
+  const g = gate(options.admit)
   return function sammRequestHandler (req, res) {
-    const scope = openRequestScope(res)
-    return callThenSettle(scope.hold(), (...args) => storage.run(scope, handler, ...args), req, res)
+    return withRequestScope(g, res, (scope) =>
+      callThenSettle(scope.hold(), (...args) => storage.run(scope, handler, ...args), req, res))
   }
 }
 

@@ -77,12 +77,42 @@ export interface Options {
   regionSegmentSize?: number
   /** Trim after this many ms without allocation activity; 0: never (default 1000). */
   idleTrimMs?: number
+  /** Half-life in ms of the large-block cache's memory of peak demand; 0: no cache (default 5000). */
+  decayMs?: number
   /** 1: poison released memory; 2: also check the arenas on every release. */
   debug?: 0 | 1 | 2
   /** Over budget: throw ERR_SAMM_LIMIT (default) or serve from the V8 heap. */
   onLimit?: 'throw' | 'heap'
   /** A scope open at least this many ms is reported on `samm:scope:long` (default 1000; 0: every scope). */
   longScopeMs?: number
+  /** Bytes the whole process should stay under: admission counts the rest of the process too; 0: none. */
+  processLimit?: number
+  /** true: every allocation from the V8 heap, as with SAMM_DISABLE=1 (the kill switch). */
+  disabled?: boolean
+}
+
+/** Admission under the budget (docs/admission.md): true for the defaults. */
+export interface AdmitOptions {
+  /** Requests that may wait at once; the next gets a 503 (default 1000). */
+  queue?: number
+  /** How long a request may wait before its 503, in ms (default 5000). */
+  timeoutMs?: number
+  /** Share of each limit above which new requests wait, above 0 and at most 1 (default 0.8). */
+  highWater?: number
+  /** Seconds, the 503's Retry-After (default 1). */
+  retryAfter?: number
+}
+
+/** The admission queue, for stats(). */
+export interface AdmissionStats {
+  waiting: number
+  queued: number
+  admitted: number
+  rejected: number
+  timedOut: number
+  abandoned: number
+  inFlight: number
+  estimateBytes: number
 }
 
 export interface ArenaStats {
@@ -119,8 +149,23 @@ export interface Stats {
   outsideScope: number
   /** Allocations served by the V8 heap because external buffers are forbidden. */
   externalRefused: number
-  /** Budget refusals served by the V8 heap (`onLimit: 'heap'`). */
+  /** Budget refusals served by the V8 heap (`onLimit: 'heap'`, or a request admission let in). */
   limitFallbacks: number
+  /** Bytes of blocks larger than a chunk in scopes or lent. */
+  largeInUse: number
+  /** The decaying peak of largeInUse: the large-block cache keeps at most largePeak - largeInUse. */
+  largePeak: number
+  /** Large blocks mapped: none of the cache was large enough. */
+  largeMaps: number
+  /** Bytes of cached blocks moved (page tables only) into new ones. */
+  largeMovedBytes: number
+  /** Bytes of new large blocks no cached page covered. */
+  largeFreshBytes: number
+  /** Bytes cleared by zeroed allocations of large blocks (the rest was known to read zero). */
+  zeroedBytes: number
+  /** SAMM is switched off (SAMM_DISABLE=1 or `configure({ disabled: true })`). */
+  disabled: boolean
+  admission: AdmissionStats
   sites: Record<string, { class: LifetimeClass, allocs: number, bytes: number, heapFallbacks: number }>
 }
 
@@ -220,11 +265,14 @@ export declare function enter<A extends unknown[], T>(scope: Scope, fn: (...args
  * closed once the response has emitted 'close' and the handler settled.
  */
 export declare function http<Req extends import('node:http').IncomingMessage, Res extends import('node:http').ServerResponse>(
-  handler: (req: Req, res: Res) => unknown
+  handler: (req: Req, res: Res) => unknown,
+  options?: { admit?: AdmitOptions | boolean }
 ): (req: Req, res: Res) => unknown
 export interface ExpressOptions {
   /** Requests for which this returns true get no scope (`req.samm` is null). */
   skip?: (req: ExpressRequest) => boolean
+  /** Admission under the budget (docs/admission.md). */
+  admit?: AdmitOptions | boolean
 }
 /**
  * Express middleware: one scope per request, as `req.samm`, closed once the

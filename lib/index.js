@@ -13,6 +13,7 @@ const { site, bakedTable, sites, setDisabled, Site, CLASS_NAMES } = require('./s
 const { checkTable } = require('./table-check')
 
 const { http } = require('./http')
+const admission = require('./admission')
 const { express } = require('./express')
 const { storage } = require('./request')
 const freed = new WeakSet()
@@ -98,11 +99,11 @@ function current () {
   return s !== undefined && !s.closed ? s : undefined
 }
 
-const NUMERIC_OPTIONS = ['maxBytes', 'chunkSize', 'poolChunks', 'regionSegmentSize', 'idleTrimMs', 'debug']
+const NUMERIC_OPTIONS = ['maxBytes', 'chunkSize', 'poolChunks', 'regionSegmentSize', 'idleTrimMs', 'decayMs', 'debug']
 // Options the binding applies by building a new heap.
-const STRUCTURAL_OPTIONS = NUMERIC_OPTIONS.filter((key) => key !== 'maxBytes' && key !== 'idleTrimMs')
+const STRUCTURAL_OPTIONS = NUMERIC_OPTIONS.filter((key) => key !== 'maxBytes' && key !== 'idleTrimMs' && key !== 'decayMs')
 // Options JavaScript acts on itself.
-const JS_OPTIONS = ['onLimit', 'longScopeMs', 'disabled']
+const JS_OPTIONS = ['onLimit', 'longScopeMs', 'disabled', 'processLimit']
 
 /** Sets the budget and tuning; see README for each option. */
 function configure (options) {
@@ -111,6 +112,10 @@ function configure (options) {
     if (!JS_OPTIONS.includes(key) && !NUMERIC_OPTIONS.includes(key)) {
       throw invalidArg('options', `an object with keys among ${NUMERIC_OPTIONS.concat(JS_OPTIONS).join(', ')}`, key)
     }
+  }
+  const { processLimit } = options
+  if (processLimit !== undefined && (typeof processLimit !== 'number' || !Number.isSafeInteger(processLimit) || processLimit < 0)) {
+    throw invalidArg('options.processLimit', 'a non-negative integer (bytes)', processLimit)
   }
   if (options.onLimit !== undefined && options.onLimit !== 'throw' && options.onLimit !== 'heap') {
     throw invalidArg('options.onLimit', '"throw" or "heap"', options.onLimit)
@@ -149,13 +154,14 @@ function configure (options) {
   if (options.onLimit !== undefined) counters.onLimit = options.onLimit
   if (long !== undefined) counters.longScopeMs = long
   if (options.disabled !== undefined) switchOff(options.disabled)
+  if (processLimit !== undefined) admission.setProcessLimit(processLimit)
   counters.chunkSize = binding.config().chunkSize
   return config()
 }
 
 /** The options in force. */
 function config () {
-  return { ...binding.config(), onLimit: counters.onLimit, longScopeMs: counters.longScopeMs, disabled: counters.disabled }
+  return { ...binding.config(), onLimit: counters.onLimit, longScopeMs: counters.longScopeMs, disabled: counters.disabled, processLimit: admission.processLimit() }
 }
 
 // The C core names its statistics in snake_case; JavaScript sees camelCase.
@@ -192,6 +198,7 @@ function stats () {
   s.limitFallbacks = counters.limitFallbacks
   s.movedBlocks = counters.movedBlocks
   s.disabled = counters.disabled
+  s.admission = admission.stats()
   s.sites = {}
   for (const [name, st] of sites) {
     s.sites[name] = { class: st.class, allocs: st.allocs, bytes: st.bytes, heapFallbacks: st.heapFallbacks }

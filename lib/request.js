@@ -21,6 +21,18 @@ function openRequestScope (res) {
   return scope
 }
 
+// Opens the request's scope and runs start(scope) - at once without a gate
+// (lib/admission.js), else once the gate admits the request; a request it
+// turns away gets refuse() (the integration's 503) instead.
+function withRequestScope (gate, res, start, refuse) {
+  if (gate === null) return start(openRequestScope(res))
+  return gate.admit(res, () => {
+    const scope = openRequestScope(res)
+    gate.admitted(scope)
+    return start(scope)
+  }, refuse)
+}
+
 // Runs fn(...args) with scope as the current scope; if fn returns a promise,
 // the scope stays open until it settles.
 function runHeld (scope, fn, thisArg, args) {
@@ -41,4 +53,4 @@ function callHeld (scope, fn, ...args) {
   return ret
 }
 
-module.exports = { storage, openRequestScope, runHeld, callHeld }
+module.exports = { storage, openRequestScope, withRequestScope, runHeld, callHeld }

@@ -56,6 +56,8 @@ class Scope {
   #large = null // loan ids of blocks larger than a span, handed back at close
   #pending = 0 // waitFor() promises not yet settled
   #heapOnly = counters.disabled ? OFF : 0 // REFUSED or OFF: every allocation from the V8 heap
+  #held = 0 // bytes of the chunks, spans and blocks taken (admission learns from it)
+  #admission = null // admission's tracker, for a request it let in (lib/admission.js)
 
   constructor () {
     counters.scopesOpen++
@@ -64,6 +66,19 @@ class Scope {
   }
 
   get closed () { return this.#state !== OPEN }
+
+  /** Bytes of memory the scope took from the heap so far. */
+  get heldBytes () { return this.#held }
+
+  /** True for the scope of a request admission let in. */
+  get admitted () { return this.#admission !== null }
+
+  /**
+   * Marks the scope of a request admission let in: a budget refusal is then
+   * served from the V8 heap instead of throwing, and tracker.released(scope)
+   * is called once its memory is released.
+   */
+  admittedBy (tracker) { this.#admission = tracker }
 
   /**
    * Zero-filled memory valid until the scope closes. With a site, the
@@ -78,6 +93,9 @@ class Scope {
       if (off + size > this.#zeroed) this.#zeroAhead(off, off + size)
       return this.#bump(off, size)
     }
+    // Larger than a span: a block of its own that the heap zeroes where it
+    // may hold old bytes (fresh pages are zero already).
+    if (bumpable(size) && size > spanSize() && this.#state === OPEN) return this.#takeLarge(size, true)
     return this.allocUnsafe(size).fill(0)
   }
 
@@ -141,12 +159,13 @@ class Scope {
       const chunk = this.#first === -1 && size <= counters.chunkSize && !scopesRunLarge()
       ab = take(chunk ? 0 : spanSize())
     } catch (err) {
-      return limitFallback(fromNative(err), size, false, true)
+      return limitFallback(fromNative(err), size, false, true, 'short', null, this.#admission !== null)
     }
     if (ab === undefined) {
       this.#heapOnly = REFUSED
       return heapFallback(size)
     }
+    this.#held += ab.byteLength
     const id = lastId()
     if (this.#first === -1) this.#first = id
     else if (this.#more === null) this.#more = [id]
@@ -160,18 +179,24 @@ class Scope {
     return new SammBuffer(ab, 0, size)
   }
 
-  // Larger than a span: a block of its own, lent until the close.
-  #takeLarge (size) {
+  // Larger than a span: a block of its own, lent until the close (zero:
+  // reading as zeros).
+  #takeLarge (size, zero = false) {
+    if (this.#heapOnly !== 0) {
+      const buf = this.#heapOnly === OFF ? Buffer.allocUnsafe(size) : heapFallback(size)
+      return zero ? buf.fill(0) : buf
+    }
     let ab
     try {
-      ab = take(size)
+      ab = take(size, zero)
     } catch (err) {
-      return limitFallback(fromNative(err), size, false, true)
+      return limitFallback(fromNative(err), size, zero, true, 'short', null, this.#admission !== null)
     }
     if (ab === undefined) {
       this.#heapOnly = REFUSED
-      return heapFallback(size)
+      return zero ? heapFallback(size).fill(0) : heapFallback(size)
     }
+    this.#held += ab.byteLength
     if (this.#large === null) this.#large = [lastId()]
     else this.#large.push(lastId())
     this.#allocs++
@@ -229,6 +254,7 @@ class Scope {
     if (more !== null) for (let i = 0; i < more.length; i++) giveBack(more[i], false)
     if (large !== null) for (let i = 0; i < large.length; i++) giveBack(large[i], true)
     if (channels.scopeLong.hasSubscribers) scopeReleased(this, counters.longScopeMs)
+    if (this.#admission !== null) this.#admission.released(this)
   }
 }
 

@@ -1,8 +1,8 @@
 /* bump.c: request scopes. A scope owns a list of request chunks and bumps
  * a cursor through the newest one; an allocation larger than a chunk gets a
- * segment of its own. Closing a scope hands its chunks back to the heap's
- * pool and its large blocks to the heap's large-block cache (no system call
- * while the cache has room), in O(chunks).
+ * block of its own (large.c). Closing a scope hands its chunks back to the
+ * heap's pool and its large blocks to the large-block cache (no system call
+ * while the cache is under its target), in O(chunks).
  *
  * A chunk can also be lent whole (samm_chunk_lend) to a caller that bumps in
  * it itself across many requests, and so can a block of several chunks'
@@ -45,7 +45,7 @@ static uint8_t *scope_grow(samm_scope *s, size_t size) {
     if (bytes < size) return samm__fail(heap, SAMM_EINVALID_SIZE);
     samm__segment *seg = samm__large_get(heap, bytes);
     if (seg == NULL) return NULL;
-    seg->u.large_size = size;
+    seg->u.large.asked = size;
     samm__seg_list_push(&s->chunks, seg);
     samm__arena_in_use(&heap->bump, (int64_t)seg->size); /* may exceed bytes */
     s->retired += size;
@@ -121,6 +121,16 @@ void *samm_chunk_lend(samm_heap *heap, size_t size, size_t *len, uint64_t *ticke
   return seg->base;
 }
 
+void *samm_chunk_lend_zeroed(samm_heap *heap, size_t size, size_t *len, uint64_t *ticket) {
+  uint8_t *p = samm_chunk_lend(heap, size, len, ticket);
+  if (p == NULL) return NULL;
+  samm__segment *seg = samm__segmap_find(&heap->map, p);
+  memset(p, 0, seg->dirty);
+  heap->counters.zeroed_bytes += seg->dirty;
+  seg->dirty = 0; /* all of it counts as written again when it comes back */
+  return p;
+}
+
 /* The lent chunk or block that starts at p, or NULL. */
 static samm__segment *lent_chunk(const samm_heap *heap, const void *p) {
   samm__segment *seg = samm__segmap_find(&heap->map, p);
@@ -143,6 +153,7 @@ int samm_chunk_return(samm_heap *heap, void *chunk, uint64_t ticket) {
   samm__seg_list_remove(&heap->lent, seg);
   heap->bump.in_use -= seg->size;
   samm__poison(heap, seg->base, seg->size);
+  seg->dirty = seg->size; /* the borrower could write all of it */
   if (seg->kind == SAMM__SEG_BUMP_LARGE)
     samm__large_put(heap, seg);
   else
@@ -159,10 +170,13 @@ static void scope_release(samm_scope *s) {
   while ((seg = samm__seg_list_pop(&s->chunks)) != NULL) {
     heap->bump.in_use -= seg->size;
     if (seg->kind == SAMM__SEG_BUMP_LARGE) {
-      samm__poison(heap, seg->base, seg->u.large_size);
+      size_t asked = seg->u.large.asked;
+      samm__poison(heap, seg->base, asked);
+      if (seg->dirty < asked) seg->dirty = asked;
       samm__large_put(heap, seg);
     } else {
       samm__poison(heap, seg->base, seg->size);
+      seg->dirty = seg->size;
       samm__seg_list_push(&heap->pool, seg);
     }
   }
@@ -212,7 +226,7 @@ void samm__bump_destroy(samm_heap *heap) {
     samm__segment_release(heap, seg);
   }
   samm__pool_trim(heap, 0);
-  samm__large_trim(heap, 0);
+  samm__large_destroy(heap);
 }
 
 void samm__bump_stats(const samm_heap *heap, samm_arena_stats *out) {
@@ -222,7 +236,7 @@ void samm__bump_stats(const samm_heap *heap, samm_arena_stats *out) {
 }
 
 int samm__bump_check(const samm_heap *heap) {
-  uint64_t reserved = 0, committed = 0, in_use = 0;
+  uint64_t reserved = 0, committed = 0, in_use = 0, large = 0;
   for (const samm_scope *s = heap->open_scopes; s != NULL; s = s->next) {
     if (!s->open || s->heap != heap) return SAMM_ECORRUPT;
     size_t counted = 0, owned = 0;
@@ -230,6 +244,10 @@ int samm__bump_check(const samm_heap *heap) {
       if (seg->kind != SAMM__SEG_CHUNK && seg->kind != SAMM__SEG_BUMP_LARGE)
         return SAMM_ECORRUPT;
       if (seg->arena != &heap->bump) return SAMM_ECORRUPT;
+      if (seg->kind == SAMM__SEG_BUMP_LARGE) {
+        if (seg->u.large.cached || seg->u.large.asked > seg->size) return SAMM_ECORRUPT;
+        large += seg->size;
+      }
       reserved += seg->size;
       committed += seg->committed;
       owned += seg->size;
@@ -256,21 +274,22 @@ int samm__bump_check(const samm_heap *heap) {
     if ((seg->kind != SAMM__SEG_CHUNK && seg->kind != SAMM__SEG_BUMP_LARGE) ||
         seg->arena != &heap->bump || seg->lend_ticket == 0 || seg->lend_ticket > heap->last_ticket)
       return SAMM_ECORRUPT;
+    if (seg->kind == SAMM__SEG_BUMP_LARGE) {
+      if (seg->u.large.cached) return SAMM_ECORRUPT;
+      large += seg->size;
+    }
     reserved += seg->size;
     committed += seg->committed;
     in_use += seg->size;
     lent++;
   }
   if (lent != heap->lent.count) return SAMM_ECORRUPT;
-  uint64_t cached = 0;
+  /* The large-block cache checks itself (samm__large_check). */
   for (const samm__segment *seg = heap->large_pool.head; seg != NULL; seg = seg->next) {
-    if (seg->kind != SAMM__SEG_BUMP_LARGE || seg->arena != &heap->bump) return SAMM_ECORRUPT;
     reserved += seg->size;
     committed += seg->committed;
-    cached += seg->size;
   }
-  if (cached != heap->large_pool_bytes || cached > samm__large_cache_max(heap))
-    return SAMM_ECORRUPT;
+  if (large != heap->large_in_use) return SAMM_ECORRUPT;
   if (reserved != heap->bump.reserved || committed != heap->bump.committed ||
       in_use != heap->bump.in_use)
     return SAMM_ECORRUPT;

@@ -21,6 +21,7 @@ samm_heap *samm_heap_create(const samm_config *cfg) {
   if (heap == NULL) return NULL;
   heap->cfg = *cfg;
   heap->os = cfg->os != NULL ? *cfg->os : samm__os_default;
+  if (heap->os.now_ms == NULL) heap->os.now_ms = samm__os_default.now_ms;
   heap->cfg.os = NULL;
   /* Differs per heap, so that a stale header of one heap never passes the
    * check of another. */
@@ -29,6 +30,7 @@ samm_heap *samm_heap_create(const samm_config *cfg) {
     free(heap);
     return NULL;
   }
+  heap->large_decay_at = samm__os_now_ms(&heap->os);
   return heap;
 }
 
@@ -55,6 +57,19 @@ int samm_heap_set_limit(samm_heap *heap, uint64_t max_bytes) {
   if (max_bytes < d->min || max_bytes > d->max) return heap->last_error = SAMM_EINVALID_ARG;
   heap->cfg.max_bytes = max_bytes;
   return SAMM_EOK;
+}
+
+int samm_heap_set_decay(samm_heap *heap, uint64_t decay_ms) {
+  const samm_option_desc *d = samm_option_get(SAMM_OPT_decay_ms);
+  if (decay_ms < d->min || decay_ms > d->max) return heap->last_error = SAMM_EINVALID_ARG;
+  samm__large_decay(heap); /* the time passed so far decays at the old rate */
+  heap->cfg.decay_ms = decay_ms;
+  samm__large_decay(heap);
+  return SAMM_EOK;
+}
+
+uint64_t samm_heap_held(const samm_heap *heap) {
+  return heap->committed - heap->pool.count * heap->cfg.chunk_size - heap->large_pool_bytes;
 }
 
 void samm_heap_config(const samm_heap *heap, samm_config *out) { *out = heap->cfg; }
@@ -154,7 +169,7 @@ void samm_collect(samm_heap *heap) {
   samm__slab_collect(heap);
   samm__region_collect(heap);
   samm__pool_trim(heap, (size_t)heap->cfg.pool_chunks);
-  samm__large_trim(heap, heap->cfg.pool_chunks * heap->cfg.chunk_size);
+  samm__large_decay(heap);
 }
 
 void samm_stats_get(const samm_heap *heap, samm_stats *out) {
@@ -170,11 +185,13 @@ void samm_stats_get(const samm_heap *heap, samm_stats *out) {
   out->pool_chunks = heap->pool.count;
   out->pool_large_bytes = heap->large_pool_bytes;
   out->chunks_lent = heap->lent.count;
+  out->large_in_use = heap->large_in_use;
+  out->large_peak = heap->large_peak;
 }
 
 int samm_heap_check(const samm_heap *heap) {
-  if (samm__bump_check(heap) != SAMM_EOK || samm__slab_check(heap) != SAMM_EOK ||
-      samm__region_check(heap) != SAMM_EOK)
+  if (samm__bump_check(heap) != SAMM_EOK || samm__large_check(heap) != SAMM_EOK ||
+      samm__slab_check(heap) != SAMM_EOK || samm__region_check(heap) != SAMM_EOK)
     return SAMM_ECORRUPT;
   const samm_arena_stats *a[] = {&heap->bump, &heap->slab, &heap->region};
   uint64_t reserved = 0, committed = 0;

@@ -34,7 +34,7 @@ static inline size_t samm__align_down(size_t n, size_t a) { return n & ~(a - 1);
 
 typedef enum samm__seg_kind {
   SAMM__SEG_CHUNK = 1,    /* request chunk: in a scope or in the pool */
-  SAMM__SEG_BUMP_LARGE,   /* one scope allocation larger than a chunk */
+  SAMM__SEG_BUMP_LARGE,   /* a block larger than a chunk: a scope's, lent, or cached */
   SAMM__SEG_SLAB,         /* a slab span: slots of one size class */
   SAMM__SEG_REGION,       /* region segment: boundary-tagged blocks */
   SAMM__SEG_REGION_LARGE  /* one region block too large for a segment */
@@ -63,6 +63,18 @@ typedef struct samm__region_seg {
   uint64_t *decommitted; /* one bit per page: returned to the OS */
 } samm__region_seg;
 
+/* ---- large.c ------------------------------------------------------------ */
+
+#define SAMM__LARGE_BINS 100 /* size bins of cached large blocks (see large.c) */
+
+typedef struct samm__large_block {
+  size_t asked;                     /* in a scope: bytes asked for; else 0 */
+  struct samm__segment *bin_next;   /* cached: its size bin's list */
+  struct samm__segment *bin_prev;
+  uint8_t bin;                      /* cached: index of that bin */
+  bool cached;                      /* in the cache, not in a scope or lent */
+} samm__large_block;
+
 /* ---- segments ----------------------------------------------------------- */
 
 typedef struct samm__segment {
@@ -74,11 +86,14 @@ typedef struct samm__segment {
   struct samm__segment *next; /* in its owner's list */
   struct samm__segment *prev;
   uint64_t lend_ticket;       /* CHUNK, BUMP_LARGE: its lend while lent, else 0 */
+  size_t dirty;               /* CHUNK, BUMP_LARGE: bytes from base that may hold
+                                 old data; past them every byte reads zero */
   bool keep_mapped;           /* released segments stay mapped (samm_heap_keep_mapped) */
   union {
     samm__slab_span slab;
     samm__region_seg region;
-    size_t large_size;        /* BUMP_LARGE, REGION_LARGE: bytes asked for */
+    samm__large_block large;  /* BUMP_LARGE */
+    size_t large_size;        /* REGION_LARGE: bytes committed for it */
   } u;
 } samm__segment;
 
@@ -110,6 +125,10 @@ void samm__segmap_destroy(samm__segmap *map);
 /* pre: no granule of seg is registered. 0 or SAMM_ENOMEM. */
 int samm__segmap_add(samm__segmap *map, samm__segment *seg);
 void samm__segmap_remove(samm__segmap *map, samm__segment *seg);
+/* The granules of [base, base + size) (granule multiples). */
+void samm__segmap_remove_range(samm__segmap *map, const void *base, size_t size);
+/* pre: every granule of [base, base + size) is registered. Points them at seg. */
+void samm__segmap_set(samm__segmap *map, const void *base, size_t size, samm__segment *seg);
 
 static inline size_t samm__segmap_home(uintptr_t granule, size_t mask) {
   return (size_t)((granule * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & mask;
@@ -139,6 +158,10 @@ extern const samm_os samm__os_default;
 void *samm__os_map_aligned(const samm_os *os, size_t size, size_t align);
 int samm__os_unmap(const samm_os *os, void *addr, size_t size);
 int samm__os_decommit(const samm_os *os, void *addr, size_t size);
+/* pre: os->move != NULL. See samm_os. */
+int samm__os_move(const samm_os *os, void *from, size_t size, void *to);
+/* Milliseconds of a monotonic clock (coarse: a few ms of resolution). */
+uint64_t samm__os_now_ms(const samm_os *os);
 
 /* ---- heap.c ------------------------------------------------------------- */
 
@@ -175,8 +198,14 @@ struct samm_heap {
   samm_stats counters;             /* heap-wide counters only */
 
   samm__seg_list pool;             /* free request chunks */
-  samm__seg_list large_pool;       /* free large scope blocks, newest first */
+  samm__seg_list large_pool;       /* cached large blocks, most recently freed first */
   uint64_t large_pool_bytes;       /* their total size */
+  samm__segment *large_bins[SAMM__LARGE_BINS]; /* the same blocks by size */
+  uint64_t large_bitmap[2];        /* non-empty bins */
+  uint64_t large_in_use;           /* bytes of large blocks in scopes or lent */
+  uint64_t large_peak;             /* bytes: large_in_use's peak, decaying; the
+                                      cache keeps at most large_peak - large_in_use */
+  uint64_t large_decay_at;         /* clock (ms) large_peak last decayed at */
   samm__seg_list lent;             /* chunks and blocks lent by samm_chunk_lend */
   uint64_t last_ticket;            /* of the newest lend */
   samm_scope *open_scopes;
@@ -200,6 +229,9 @@ samm__segment *samm__segment_new(samm_heap *heap, samm__seg_kind kind,
                                  samm_arena_stats *arena, size_t size,
                                  size_t commit);
 void samm__segment_release(samm_heap *heap, samm__segment *seg);
+/* Unmaps the tail of seg past size bytes (a granule multiple, 0 < size <
+ * seg->size) and fixes the accounting. */
+void samm__segment_shrink(samm_heap *heap, samm__segment *seg, size_t size);
 /* Charges or releases committed bytes of seg (negative: released). false if
  * the budget refuses a charge; nothing changes then. */
 bool samm__commit(samm_heap *heap, samm__segment *seg, int64_t bytes);
@@ -213,20 +245,24 @@ samm__segment *samm__chunk_get(samm_heap *heap, samm_arena_stats *arena);
 void samm__chunk_put(samm_heap *heap, samm__segment *seg);
 /* Releases pooled chunks beyond keep. */
 void samm__pool_trim(samm_heap *heap, size_t keep);
-/* A block of at least size bytes (a multiple of the granule) for one scope
- * allocation larger than a chunk: a cached one that fits, or a new one.
- * NULL with last_error set. */
+/* ---- large.c ------------------------------------------------------------ */
+
+/* A block of exactly size bytes (a multiple of the granule, above the chunk
+ * size) for a scope allocation or a lend: carved from the best-fitting
+ * cached block, or mapped. Counted in large_in_use (the caller counts
+ * bump.in_use). NULL with last_error set. */
 samm__segment *samm__large_get(samm_heap *heap, size_t size);
-/* Back to the cache (no system call) while it holds less than
- * samm__large_cache_max bytes; released otherwise. */
+/* Takes a block back from a scope or a lend (pre: seg->dirty covers what
+ * was written): cached, merged with cached neighbours, and the cache
+ * trimmed to its target. No system call unless the target is exceeded. */
 void samm__large_put(samm_heap *heap, samm__segment *seg);
-/* Releases cached large blocks, oldest first, until at most keep bytes stay. */
+/* Releases cached large blocks, least recently freed first, until at most
+ * keep bytes stay. */
 void samm__large_trim(samm_heap *heap, uint64_t keep);
-/* What the large-block cache may hold while busy: four times what the chunk
- * pool keeps across an idle trim (pool_chunks x chunk_size). */
-static inline uint64_t samm__large_cache_max(const samm_heap *heap) {
-  return 4 * heap->cfg.pool_chunks * heap->cfg.chunk_size;
-}
+/* Decays the peak by the time passed and trims the cache to its target. */
+void samm__large_decay(samm_heap *heap);
+void samm__large_destroy(samm_heap *heap);
+int samm__large_check(const samm_heap *heap);
 
 static inline void samm__poison(const samm_heap *heap, void *p, size_t n) {
   if (SAMM__UNLIKELY(heap->cfg.debug)) memset(p, SAMM__DEBUG_FREED_BYTE, n);

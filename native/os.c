@@ -1,15 +1,17 @@
-/* os.c: the only file that talks to the operating system about memory.
+/* os.c: the only file that talks to the operating system about memory
+ * (and about time, for the large-block cache's decay).
  *
  * Contract: sizes and addresses are multiples of the page size; map returns
  * NULL on failure, unmap and decommit return 0 or an errno value. A heap
  * reaches these through the samm_os table in its config, so tests can put
- * failing primitives in their place.
+ * failing primitives (or a clock of their own) in their place.
  */
-#define _DEFAULT_SOURCE
+#define _GNU_SOURCE /* mremap */
 #include "internal.h"
 
 #include <errno.h>
 #include <sys/mman.h>
+#include <time.h>
 
 static void *os_map(size_t size, void *ctx) {
   (void)ctx;
@@ -30,7 +32,28 @@ static int os_decommit(void *addr, size_t size, void *ctx) {
   return madvise(addr, size, MADV_DONTNEED) == 0 ? 0 : errno;
 }
 
-const samm_os samm__os_default = {os_map, os_unmap, os_decommit, NULL};
+static uint64_t os_now_ms(void *ctx) {
+  (void)ctx;
+  struct timespec ts;
+  /* The coarse clock is read from the vDSO without a system call. */
+  if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) != 0) return 0;
+  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+#ifdef __linux__
+static int os_move(void *from, size_t size, void *to, void *ctx) {
+  (void)ctx;
+  /* Moves page table entries: resident pages stay resident, nothing is
+   * copied or faulted in. */
+  void *p = mremap(from, size, size, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+  return p == MAP_FAILED ? errno : 0;
+}
+#define OS_MOVE os_move
+#else
+#define OS_MOVE NULL
+#endif
+
+const samm_os samm__os_default = {os_map, os_unmap, os_decommit, NULL, os_now_ms, OS_MOVE};
 
 void *samm__os_map_aligned(const samm_os *os, size_t size, size_t align) {
   if (align <= SAMM__PAGE) return os->map(size, os->ctx);
@@ -58,4 +81,10 @@ int samm__os_unmap(const samm_os *os, void *addr, size_t size) {
 
 int samm__os_decommit(const samm_os *os, void *addr, size_t size) {
   return os->decommit(addr, size, os->ctx);
+}
+
+uint64_t samm__os_now_ms(const samm_os *os) { return os->now_ms(os->ctx); }
+
+int samm__os_move(const samm_os *os, void *from, size_t size, void *to) {
+  return os->move(from, size, to, os->ctx);
 }

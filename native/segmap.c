@@ -78,7 +78,21 @@ static void remove_one(samm__segmap *map, uintptr_t g) {
 }
 
 void samm__segmap_remove(samm__segmap *map, samm__segment *seg) {
-  size_t n = seg->size >> SAMM__GRANULE_SHIFT;
-  uintptr_t g = (uintptr_t)seg->base >> SAMM__GRANULE_SHIFT;
+  samm__segmap_remove_range(map, seg->base, seg->size);
+}
+
+void samm__segmap_remove_range(samm__segmap *map, const void *base, size_t size) {
+  size_t n = size >> SAMM__GRANULE_SHIFT;
+  uintptr_t g = (uintptr_t)base >> SAMM__GRANULE_SHIFT;
   for (size_t k = 0; k < n; k++) remove_one(map, g + k);
+}
+
+void samm__segmap_set(samm__segmap *map, const void *base, size_t size, samm__segment *seg) {
+  size_t n = size >> SAMM__GRANULE_SHIFT;
+  uintptr_t g = (uintptr_t)base >> SAMM__GRANULE_SHIFT;
+  for (size_t k = 0; k < n; k++) {
+    size_t i = samm__segmap_home(g + k, map->mask);
+    while (map->slots[i].granule != g + k) i = (i + 1) & map->mask;
+    map->slots[i].seg = seg;
+  }
 }

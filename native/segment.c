@@ -1,13 +1,13 @@
 /* segment.c: the heap's page source. Maps and releases segments, keeps the
  * byte accounting exact (reserved, committed, per arena and heap-wide),
- * enforces the budget, and keeps the pool of free request chunks and the
- * cache of free large scope blocks (a scope allocation larger than a chunk:
- * mapping a fresh one per request would fault in every page of it again).
+ * enforces the budget, and keeps the pool of free request chunks (blocks
+ * larger than a chunk have a cache of their own, large.c).
  *
  * Budget rule: `committed` is what may be resident - bytes mapped minus
  * bytes returned with decommit - and may never exceed max_bytes. A charge
- * that would is refused with SAMM_ELIMIT after one attempt to make room by
- * trimming the pool and the region arena.
+ * that would is refused with SAMM_ELIMIT after one attempt to make room:
+ * the chunk pool is emptied, the large-block cache gives back what is
+ * missing (least recently freed first), then the region arena is trimmed.
  */
 #include "internal.h"
 
@@ -50,7 +50,10 @@ static bool budget_allows(const samm_heap *heap, uint64_t bytes) {
 /* Makes room for bytes by trimming caches; true if it now fits. */
 static bool make_room(samm_heap *heap, uint64_t bytes) {
   samm__pool_trim(heap, 0);
-  samm__large_trim(heap, 0);
+  if (budget_allows(heap, bytes)) return true;
+  uint64_t need = heap->committed + bytes;
+  uint64_t over = need < heap->committed ? UINT64_MAX : need - heap->cfg.max_bytes;
+  samm__large_trim(heap, heap->large_pool_bytes > over ? heap->large_pool_bytes - over : 0);
   if (budget_allows(heap, bytes)) return true;
   samm__region_collect(heap);
   return budget_allows(heap, bytes);
@@ -117,6 +120,21 @@ void samm__segment_release(samm_heap *heap, samm__segment *seg) {
   free(seg);
 }
 
+void samm__segment_shrink(samm_heap *heap, samm__segment *seg, size_t size) {
+  size_t cut = seg->size - size;
+  uint8_t *tail = seg->base + size;
+  samm__segmap_remove_range(&heap->map, tail, cut);
+  if (!seg->keep_mapped) samm__os_unmap(&heap->os, tail, cut);
+  size_t uncommit = seg->committed > size ? seg->committed - size : 0;
+  heap->reserved -= cut;
+  heap->committed -= uncommit;
+  seg->arena->reserved -= cut;
+  seg->arena->committed -= uncommit;
+  seg->size = size;
+  seg->committed -= uncommit;
+  if (seg->dirty > size) seg->dirty = size;
+}
+
 void samm__segment_move(samm__segment *seg, samm_arena_stats *to) {
   seg->arena->reserved -= seg->size;
   seg->arena->committed -= seg->committed;
@@ -137,6 +155,7 @@ samm__segment *samm__chunk_get(samm_heap *heap, samm_arena_stats *arena) {
 
 void samm__chunk_put(samm_heap *heap, samm__segment *seg) {
   seg->kind = SAMM__SEG_CHUNK;
+  seg->dirty = seg->size;
   samm__segment_move(seg, &heap->bump);
   samm__seg_list_push(&heap->pool, seg);
 }
@@ -144,42 +163,4 @@ void samm__chunk_put(samm_heap *heap, samm__segment *seg) {
 void samm__pool_trim(samm_heap *heap, size_t keep) {
   while (heap->pool.count > keep)
     samm__segment_release(heap, samm__seg_list_pop(&heap->pool));
-}
-
-samm__segment *samm__large_get(samm_heap *heap, size_t size) {
-  /* Best fit among the cached blocks, but never one more than twice the
-   * size: a big block stays for a big request. */
-  samm__segment *best = NULL;
-  for (samm__segment *seg = heap->large_pool.head; seg != NULL; seg = seg->next)
-    if (seg->size >= size && seg->size / 2 <= size &&
-        (best == NULL || seg->size < best->size))
-      best = seg;
-  if (best != NULL) {
-    samm__seg_list_remove(&heap->large_pool, best);
-    heap->large_pool_bytes -= best->size;
-    return best;
-  }
-  return samm__segment_new(heap, SAMM__SEG_BUMP_LARGE, &heap->bump, size, size);
-}
-
-void samm__large_put(samm_heap *heap, samm__segment *seg) {
-  if (heap->large_pool_bytes + seg->size > samm__large_cache_max(heap)) {
-    samm__segment_release(heap, seg);
-    return;
-  }
-  samm__seg_list_push(&heap->large_pool, seg);
-  heap->large_pool_bytes += seg->size;
-}
-
-void samm__large_trim(samm_heap *heap, uint64_t keep) {
-  if (heap->large_pool_bytes <= keep) return;
-  samm__segment *oldest = heap->large_pool.head; /* newest first: walk to the tail once */
-  while (oldest->next != NULL) oldest = oldest->next;
-  while (heap->large_pool_bytes > keep) {
-    samm__segment *newer = oldest->prev;
-    samm__seg_list_remove(&heap->large_pool, oldest);
-    heap->large_pool_bytes -= oldest->size;
-    samm__segment_release(heap, oldest);
-    oldest = newer;
-  }
 }

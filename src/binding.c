@@ -414,9 +414,10 @@ static loan *arg_loan(napi_env env, instance *inst, napi_value v, uint32_t *id) 
 
 /* A new chunk loan of at least size bytes (a chunk when size is 0),
  * wrapped, or NO_LOAN: with an exception pending, or none when external
- * buffers are forbidden (*forbidden set). */
+ * buffers are forbidden (*forbidden set). zero: its memory reads as zeros
+ * (samm_chunk_lend_zeroed clears only what may hold old data). */
 static uint32_t lend(napi_env env, instance *inst, size_t size, bool strong, napi_value *out,
-                     bool *forbidden) {
+                     bool *forbidden, bool zero) {
   uint32_t id = loan_new(inst);
   if (id == NO_LOAN) {
     throw_samm(env, SAMM_ENOMEM);
@@ -424,7 +425,8 @@ static uint32_t lend(napi_env env, instance *inst, size_t size, bool strong, nap
   }
   size_t len = 0;
   uint64_t ticket = 0;
-  void *p = samm_chunk_lend(inst->heap, size, &len, &ticket);
+  void *p = zero ? samm_chunk_lend_zeroed(inst->heap, size, &len, &ticket)
+                 : samm_chunk_lend(inst->heap, size, &len, &ticket);
   if (p == NULL) {
     loan_discard(inst, id);
     throw_samm(env, samm_heap_last_error(inst->heap));
@@ -465,23 +467,25 @@ static void pool_renew(napi_env env, instance *inst) {
     loan_end(inst, id);
     pool_counts(inst);
   } else {
-    id = lend(env, inst, 0, true, &ab, &forbidden);
+    id = lend(env, inst, 0, true, &ab, &forbidden, false);
     if (id != NO_LOAN) pool_push(inst, &inst->chunks, id);
   }
   clear_pending(env);
 }
 
-/* take(size?) -> ArrayBuffer over a whole chunk (size omitted or 0), a span
- * (size: SPAN_CHUNKS chunks) or a block of its own of at least size bytes
- * (more than a span); its loan id in mailbox[0]. undefined when external
- * buffers are not allowed here. */
+/* take(size?, zero?) -> ArrayBuffer over a whole chunk (size omitted or 0),
+ * a span (size: SPAN_CHUNKS chunks) or a block of its own of at least size
+ * bytes (more than a span; zero: reading as zeros); its loan id in
+ * mailbox[0]. undefined when external buffers are not allowed here. */
 static napi_value take(napi_env env, napi_callback_info info) {
-  GET_ARGS(1);
+  GET_ARGS(2);
   uint64_t size = 0;
+  bool zero = false;
   napi_valuetype t = napi_undefined;
   if (argc >= 1) NAPI_CALL(env, napi_typeof(env, argv[0], &t));
-  NAPI_ASSERT(env, t == napi_undefined || arg_u64(env, argv[0], &size), "ERR_SAMM_INVALID_ARG",
-              "take(size?)");
+  NAPI_ASSERT(env, (t == napi_undefined || arg_u64(env, argv[0], &size)) &&
+                       (argc < 2 || napi_get_value_bool(env, argv[1], &zero) == napi_ok),
+              "ERR_SAMM_INVALID_ARG", "take(size?, zero?)");
   size_t chunk = chunk_size(inst);
   pool *p = size <= chunk ? &inst->chunks : size == SPAN_CHUNKS * chunk ? &inst->spans : NULL;
   napi_value ab = NULL;
@@ -499,7 +503,7 @@ static napi_value take(napi_env env, napi_callback_info info) {
     }
   }
   if (id == NO_LOAN) {
-    id = lend(env, inst, p == &inst->chunks ? 0 : (size_t)size, false, &ab, &forbidden);
+    id = lend(env, inst, p == &inst->chunks ? 0 : (size_t)size, false, &ab, &forbidden, zero && p == NULL);
     if (id == NO_LOAN) {
       if (!forbidden) return NULL;
       napi_value undef;
@@ -681,6 +685,28 @@ static napi_value activity(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* memory(float64Array): writes [held, committed, maxBytes] into it, for
+ * admission (lib/admission.js) to read per request without building an
+ * object. */
+static napi_value memory(napi_env env, napi_callback_info info) {
+  GET_ARGS(1);
+  bool is_ta = false;
+  napi_typedarray_type type;
+  size_t length = 0;
+  void *data = NULL;
+  NAPI_ASSERT(env, argc == 1 && napi_is_typedarray(env, argv[0], &is_ta) == napi_ok && is_ta &&
+                       napi_get_typedarray_info(env, argv[0], &type, &length, &data, NULL, NULL) == napi_ok &&
+                       type == napi_float64_array && length >= 3,
+              "ERR_SAMM_INVALID_ARG", "memory(float64Array of 3)");
+  samm_stats s;
+  samm_stats_get(inst->heap, &s);
+  double *out = data;
+  out[0] = (double)samm_heap_held(inst->heap);
+  out[1] = (double)s.committed;
+  out[2] = (double)s.max_bytes;
+  return NULL;
+}
+
 static napi_value collect(napi_env env, napi_callback_info info) {
   GET_ARGS(1);
   (void)argv;
@@ -706,6 +732,8 @@ static napi_value configure(napi_env env, napi_callback_info info) {
     if (samm_config_set(&cfg, i, v) != SAMM_EOK) return throw_samm(env, SAMM_EINVALID_ARG);
     if (i == SAMM_OPT_max_bytes) {
       samm_heap_set_limit(inst->heap, v);
+    } else if (i == SAMM_OPT_decay_ms) { /* the large-block cache's decay applies live */
+      samm_heap_set_decay(inst->heap, v);
     } else if (i == SAMM_OPT_idle_trim_ms) {
       inst->idle_trim_ms = v;
     } else {
@@ -859,6 +887,7 @@ NAPI_MODULE_INIT() {
       {"alloc", NULL, block_alloc, NULL, NULL, NULL, napi_default, NULL},
       {"free", NULL, block_free, NULL, NULL, NULL, napi_default, NULL},
       {"statsJson", NULL, stats_json, NULL, NULL, NULL, napi_default, NULL},
+      {"memory", NULL, memory, NULL, NULL, NULL, napi_default, NULL},
       {"activity", NULL, activity, NULL, NULL, NULL, napi_default, NULL},
       {"collect", NULL, collect, NULL, NULL, NULL, napi_default, NULL},
       {"configure", NULL, configure, NULL, NULL, NULL, napi_default, NULL},

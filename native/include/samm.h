@@ -83,16 +83,26 @@ int samm_class_parse(const char *name);
   X(region_segment_size, "regionSegmentSize", "SAMM_REGION_SEGMENT_SIZE",      \
     4 << 20, 256 << 10, 1 << 30)                                               \
   X(idle_trim_ms, "idleTrimMs", "SAMM_IDLE_TRIM_MS", 1000, 0, 86400000)        \
+  X(decay_ms, "decayMs", "SAMM_DECAY_MS", 5000, 0, 3600000)                    \
   X(debug, "debug", "SAMM_DEBUG", 0, 0, 2)
 
-/* The page source. Sizes are multiples of the page size. map returns NULL
- * on failure; unmap and decommit return 0 or an errno value. Tests replace
- * these to inject faults; NULL in samm_config means the operating system. */
+/* The page source. Sizes and addresses are multiples of the page size. map
+ * returns NULL on failure; unmap, decommit and move return 0 or an errno
+ * value. unmap may be given any page range of mapped memory, also one that
+ * spans neighbouring mappings (the core merges adjacent free blocks, as
+ * munmap allows). move moves the pages of [from, from + size) to
+ * [to, to + size), a mapped range whose pages it drops, and leaves from
+ * unmapped (Linux: mremap); NULL means pages are never moved. now_ms reads
+ * a monotonic clock in milliseconds (NULL: the operating system's). Tests
+ * replace these to inject faults and time; NULL in samm_config means the
+ * operating system. */
 typedef struct samm_os {
   void *(*map)(size_t size, void *ctx);
   int (*unmap)(void *addr, size_t size, void *ctx);
   int (*decommit)(void *addr, size_t size, void *ctx);
   void *ctx;
+  uint64_t (*now_ms)(void *ctx);
+  int (*move)(void *from, size_t size, void *to, void *ctx);
 } samm_os;
 
 typedef struct samm_config {
@@ -155,7 +165,13 @@ int samm_config_from_env(samm_config *cfg, const char **bad_env);
   X(collects, "samm_collect calls")                                            \
   X(pool_chunks, "request chunks cached for reuse")                          \
   X(pool_large_bytes, "bytes of large scope blocks cached for reuse")         \
-  X(chunks_lent, "request chunks and blocks lent to a caller that bumps in them itself")
+  X(chunks_lent, "request chunks and blocks lent to a caller that bumps in them itself") \
+  X(large_in_use, "bytes of blocks larger than a chunk in scopes or lent")    \
+  X(large_peak, "decaying peak of large_in_use: the large-block cache keeps at most large_peak - large_in_use") \
+  X(large_maps, "large blocks mapped because no cached block fitted")         \
+  X(large_moved_bytes, "bytes of cached blocks moved (page tables only) into a new block") \
+  X(large_fresh_bytes, "bytes of new large blocks no cached page could cover: they fault in when touched") \
+  X(zeroed_bytes, "bytes cleared by zeroed lends (the rest was known to read zero)")
 
 typedef struct samm_arena_stats {
 #define SAMM__STAT_FIELD(field, desc) uint64_t field;
@@ -196,6 +212,13 @@ int samm_heap_last_error(const samm_heap *heap);
 /* Changes the budget. A budget below what is committed now refuses new
  * memory until enough is released. 0 or SAMM_EINVALID_ARG. */
 int samm_heap_set_limit(samm_heap *heap, uint64_t max_bytes);
+/* Changes decay_ms (the half-life of the large-block cache's memory of peak
+ * demand). 0 or SAMM_EINVALID_ARG. */
+int samm_heap_set_decay(samm_heap *heap, uint64_t decay_ms);
+/* Bytes committed that no cache holds for reuse: what scopes, lent memory
+ * and live medium and long blocks hold (the chunk pool and the large-block
+ * cache left out). The budget has max_bytes minus this left to give. O(1). */
+uint64_t samm_heap_held(const samm_heap *heap);
 /* The configuration in force. */
 void samm_heap_config(const samm_heap *heap, samm_config *out);
 
@@ -221,6 +244,10 @@ size_t samm_scope_used(const samm_scope *scope);
  * identity (never 0; memory lent again gets a new one). NULL on failure
  * (budget, OS, SAMM_EINVALID_SIZE above SAMM_MAX_ALLOC). */
 void *samm_chunk_lend(samm_heap *heap, size_t size, size_t *len, uint64_t *ticket);
+/* As samm_chunk_lend, but all len bytes read as zeros. Only bytes that may
+ * hold old data are cleared: freshly mapped pages are zero, and each chunk
+ * and block remembers the prefix that was ever written. */
+void *samm_chunk_lend_zeroed(samm_heap *heap, size_t size, size_t *len, uint64_t *ticket);
 /* The ticket of chunk's current lend, or 0 when chunk is not lent. */
 uint64_t samm_chunk_ticket(const samm_heap *heap, const void *chunk);
 /* Takes a lent chunk back into the pool (a lent block into the large-block
@@ -267,7 +294,8 @@ size_t samm_usable_size(const samm_heap *heap, const void *ptr);
 int samm_owner(const samm_heap *heap, const void *ptr);
 
 /* Idle-time trim: empty slab pages, wholly free region pages and surplus
- * request chunks go back to the OS. */
+ * request chunks go back to the OS, and the large-block cache shrinks to
+ * its decayed target. */
 void samm_collect(samm_heap *heap);
 
 void samm_stats_get(const samm_heap *heap, samm_stats *out);

@@ -1,14 +1,19 @@
 /* libFuzzer target: random operation sequences on the C core. Each input
  * byte pair is an operation: open or close a scope (any order), allocate
- * in a scope, allocate medium/long, free (valid, twice, interior, foreign,
- * scope memory), free and then write into the freed memory as a stale view
- * would, lend and return whole chunks (stale tickets too), collect, change
- * the budget. After every step the heap's own walk must pass; every live
- * block keeps the byte pattern written into it; invalid frees must be
+ * in a scope (large blocks too), allocate medium/long, free (valid, twice,
+ * interior, foreign, scope memory), free and then write into the freed
+ * memory as a stale view would, lend and return whole chunks and large
+ * blocks (stale tickets too, zeroed lends), collect, change the budget,
+ * move the clock and the decay of the large-block cache. After every step
+ * the heap's own walk must pass; every live block keeps the byte pattern
+ * written into it; a zeroed lend reads zero; invalid frees must be
  * refused, never obeyed. */
+#define _GNU_SOURCE /* mremap */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "samm.h"
 
@@ -23,7 +28,43 @@ typedef struct blk {
   uint64_t ticket; /* lent chunks */
 } blk;
 
+/* The operating system's pages, and a clock the input moves. */
+static uint64_t clock_ms;
+static void *os_map(size_t size, void *ctx) {
+  (void)ctx;
+  void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return p == MAP_FAILED ? NULL : p;
+}
+static int os_unmap(void *addr, size_t size, void *ctx) {
+  (void)ctx;
+  return munmap(addr, size) == 0 ? 0 : errno;
+}
+static int os_decommit(void *addr, size_t size, void *ctx) {
+  (void)ctx;
+  return madvise(addr, size, MADV_DONTNEED) == 0 ? 0 : errno;
+}
+static int os_move(void *from, size_t size, void *to, void *ctx) {
+  (void)ctx;
+  return mremap(from, size, size, MREMAP_MAYMOVE | MREMAP_FIXED, to) == MAP_FAILED ? errno : 0;
+}
+static uint64_t os_now(void *ctx) {
+  (void)ctx;
+  return clock_ms;
+}
+static const samm_os fuzz_os = {os_map, os_unmap, os_decommit, NULL, os_now, os_move};
+
 static void fill(const blk *b) { memset(b->p, b->tag, b->n < 64 ? b->n : 64); }
+
+/* A zeroed lend reads zero: its last byte and the first 64 of every 64 KiB
+ * (every block - and every piece moved into one - starts on such a
+ * boundary, and blocks carry their tag in their first bytes). */
+static void check_zero(const uint8_t *p, size_t n) {
+  for (size_t i = 0; i < n; i += 64 << 10)
+    for (size_t k = i; k < i + 64 && k < n; k++)
+      if (p[k] != 0) abort();
+  if (n > 0 && p[n - 1] != 0) abort();
+}
+
 
 static void check(const blk *b) {
   size_t n = b->n < 64 ? b->n : 64;
@@ -37,6 +78,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   cfg.max_bytes = 8 << 20;
   cfg.chunk_size = 64 << 10;
   cfg.region_segment_size = 256 << 10;
+  cfg.os = &fuzz_os;
+  clock_ms = 0;
   samm_heap *h = samm_heap_create(&cfg);
   if (h == NULL) abort();
   samm_scope *scopes[MAX_SCOPES] = {0};
@@ -44,7 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size_t count = 0;
   uint8_t tag = 1;
   for (size_t i = 0; i + 1 < size; i += 2) {
-    uint8_t op = data[i] % 11, arg = data[i + 1];
+    uint8_t op = data[i] % 13, arg = data[i + 1];
     switch (op) {
       case 0: { /* open */
         int s = arg % MAX_SCOPES;
@@ -158,6 +201,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         blocks[k] = blocks[--count];
         for (size_t j = 0; j < b.n; j++) b.p[j] = (uint8_t)(arg * 31 + j);
         if (b.n >= sizeof(void *)) memcpy(b.p, &data, sizeof(void *)); /* a pointer-like value */
+        break;
+      }
+      case 11: /* time passes; now and then the decay changes */
+        clock_ms += (uint64_t)(arg & 0x3f) << (arg >> 6 << 2);
+        if (arg == 0xff) samm_heap_set_decay(h, (uint64_t)(data[i] & 0xf0) << 4);
+        samm_collect(h);
+        break;
+      case 12: { /* a large block: in a scope, or a zeroed lend */
+        if (count == MAX_BLOCKS) break;
+        size_t n = ((size_t)(arg % 12) + 1) * (96 << 10) + arg;
+        int sc = arg % MAX_SCOPES;
+        blk b = {NULL, n, tag++ ? tag : ++tag, -2, 0};
+        if ((arg & 0x40) && scopes[sc] != NULL) {
+          b.scope = sc;
+          b.p = samm_scope_alloc(scopes[sc], n);
+        } else {
+          size_t want = n;
+          b.p = samm_chunk_lend_zeroed(h, want, &b.n, &b.ticket);
+          if (b.p != NULL) {
+            if (b.n < want || samm_chunk_ticket(h, b.p) != b.ticket) abort();
+            check_zero(b.p, b.n);
+          }
+        }
+        if (b.p == NULL) {
+          if (samm_heap_last_error(h) != SAMM_ELIMIT) abort();
+          break;
+        }
+        fill(&b);
+        blocks[count++] = b;
         break;
       }
       default: { /* reads of a live block */

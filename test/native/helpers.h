@@ -3,7 +3,7 @@
 #ifndef SAMM_TEST_HELPERS_H
 #define SAMM_TEST_HELPERS_H
 
-#define _DEFAULT_SOURCE
+#define _GNU_SOURCE /* mremap */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -20,10 +20,12 @@
 /* A page source over mmap that counts its calls and fails on request. */
 typedef struct fault_os {
   samm_os os;
-  int maps, unmaps, decommits;
+  int maps, unmaps, decommits, moves;
   int fail_maps_after;   /* -1: never; n: maps after the first n fail */
   int fail_decommit;     /* nonzero: decommit returns ENOMEM */
+  int fail_moves;        /* nonzero: move returns ENOMEM */
   size_t mapped;         /* bytes currently mapped */
+  uint64_t now;          /* ms, the clock of fault_os_fake_clock */
 } fault_os;
 
 static void *fault_map(size_t size, void *ctx) {
@@ -50,14 +52,29 @@ static int fault_decommit(void *addr, size_t size, void *ctx) {
   return madvise(addr, size, MADV_DONTNEED) == 0 ? 0 : 22;
 }
 
+static int fault_move(void *from, size_t size, void *to, void *ctx) {
+  fault_os *f = ctx;
+  if (f->fail_moves) return 12;
+  if (mremap(from, size, size, MREMAP_MAYMOVE | MREMAP_FIXED, to) == MAP_FAILED) return 22;
+  f->moves++;
+  f->mapped -= size;
+  return 0;
+}
+
+static uint64_t fault_now(void *ctx) { return ((fault_os *)ctx)->now; }
+
 static inline void fault_os_init(fault_os *f) {
   memset(f, 0, sizeof *f);
   f->os.map = fault_map;
   f->os.unmap = fault_unmap;
   f->os.decommit = fault_decommit;
+  f->os.move = fault_move;
   f->os.ctx = f;
   f->fail_maps_after = -1;
 }
+
+/* Makes f's clock f->now, moved by the test, instead of the system's. */
+static inline void fault_os_fake_clock(fault_os *f) { f->os.now_ms = fault_now; }
 
 /* A heap over a fault_os with the given budget (0: default). */
 static inline samm_heap *heap_with(fault_os *f, uint64_t max_bytes) {

@@ -127,93 +127,6 @@ static void larger_than_chunk_gets_its_own_segment(void **state) {
   assert_int_equal(f.mapped, 0);
 }
 
-static void large_blocks_are_reused_from_the_cache(void **state) {
-  (void)state;
-  fault_os f;
-  fault_os_init(&f);
-  samm_heap *h = heap_with(&f, 0);
-  size_t big = 1 << 20;
-  samm_scope *s = samm_scope_open(h);
-  uint8_t *p = samm_scope_alloc(s, big);
-  samm_scope_close(s);
-  int maps = f.maps;
-  /* A somewhat smaller request fits the cached block: no system call. */
-  s = samm_scope_open(h);
-  assert_ptr_equal(samm_scope_alloc(s, big - 100000), p); /* rounds to 960 KiB */
-  assert_int_equal(f.maps, maps);
-  assert_int_equal(stats_of(h).pool_large_bytes, 0);
-  assert_int_equal(stats_of(h).bump.in_use, big); /* the whole block is held */
-  assert_heap_valid(h);
-  samm_scope_close(s);
-  assert_int_equal(stats_of(h).bump.in_use, 0);
-  /* A request less than half its size does not take it. */
-  s = samm_scope_open(h);
-  uint8_t *q = samm_scope_alloc(s, 300 << 10);
-  assert_ptr_not_equal(q, p);
-  assert_int_equal(f.maps, maps + 1); /* a block of its own */
-  samm_scope_close(s);
-  assert_heap_valid(h);
-  samm_heap_destroy(h);
-  assert_int_equal(f.mapped, 0);
-}
-
-static void large_block_cache_is_bounded_and_trimmed(void **state) {
-  (void)state;
-  fault_os f;
-  fault_os_init(&f);
-  samm_config cfg;
-  samm_config_init(&cfg);
-  cfg.os = &f.os;
-  cfg.pool_chunks = 2; /* cache while busy: 4 x 2 x 256 KiB = 2 MiB */
-  samm_heap *h = samm_heap_create(&cfg);
-  enum { N = 6 };
-  samm_scope *s[N];
-  for (int i = 0; i < N; i++) {
-    s[i] = samm_scope_open(h);
-    assert_non_null(samm_scope_alloc(s[i], 512 << 10));
-  }
-  for (int i = 0; i < N; i++) samm_scope_close(s[i]);
-  assert_int_equal(stats_of(h).pool_large_bytes, 2 << 20);
-  assert_heap_valid(h);
-  /* An idle trim keeps what the chunk pool keeps: 2 x 256 KiB. */
-  samm_collect(h);
-  assert_int_equal(stats_of(h).pool_large_bytes, 512 << 10);
-  assert_heap_valid(h);
-  samm_heap_destroy(h);
-  assert_int_equal(f.mapped, 0);
-
-  /* poolChunks 0: nothing is cached. */
-  cfg.pool_chunks = 0;
-  h = samm_heap_create(&cfg);
-  samm_scope *t = samm_scope_open(h);
-  assert_non_null(samm_scope_alloc(t, 1 << 20));
-  samm_scope_close(t);
-  assert_int_equal(stats_of(h).pool_large_bytes, 0);
-  assert_int_equal(f.mapped, 0);
-  samm_heap_destroy(h);
-}
-
-static void budget_pressure_empties_the_large_block_cache(void **state) {
-  (void)state;
-  fault_os f;
-  fault_os_init(&f);
-  samm_heap *h = heap_with(&f, 4 << 20);
-  samm_scope *s = samm_scope_open(h);
-  assert_non_null(samm_scope_alloc(s, 3 << 20));
-  samm_scope_close(s);
-  assert_int_equal(stats_of(h).pool_large_bytes, 3 << 20);
-  /* Too small to take the cached block, too big to fit beside it. */
-  s = samm_scope_open(h);
-  assert_non_null(samm_scope_alloc(s, (1 << 20) + 1));
-  assert_non_null(samm_scope_alloc(s, (2 << 20) - (64 << 10)));
-  assert_int_equal(stats_of(h).limit_refusals, 0);
-  samm_scope_close(s);
-  assert_true(stats_of(h).committed <= 4 << 20);
-  assert_heap_valid(h);
-  samm_heap_destroy(h);
-  assert_int_equal(f.mapped, 0);
-}
-
 static void closed_scope_is_refused(void **state) {
   (void)state;
   samm_heap *h = samm_heap_create(NULL);
@@ -447,9 +360,6 @@ int main(void) {
       cmocka_unit_test(concurrent_scopes_never_overlap),
       cmocka_unit_test(chunks_are_reused_from_the_pool),
       cmocka_unit_test(larger_than_chunk_gets_its_own_segment),
-      cmocka_unit_test(large_blocks_are_reused_from_the_cache),
-      cmocka_unit_test(large_block_cache_is_bounded_and_trimmed),
-      cmocka_unit_test(budget_pressure_empties_the_large_block_cache),
       cmocka_unit_test(closed_scope_is_refused),
       cmocka_unit_test(take_hands_out_the_rest_of_a_chunk),
       cmocka_unit_test(budget_refuses_and_recovers),
