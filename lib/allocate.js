@@ -10,6 +10,7 @@ const { counters, heapBuffer, limitFallback } = require('./counters')
 const { withRoom } = require('./chunks')
 const { resolveSite, HEAP, SHORT } = require('./site')
 const { tracer } = require('./trace')
+const { watch } = require('./escape')
 
 /**
  * A Buffer of size bytes for the site where names, zero-filled if zero.
@@ -22,9 +23,14 @@ function allocate (size, where, zero, scope) {
   const cls = s.classOf(size)
   s.allocs++
   s.bytes += size
-  if (tracer !== null) return tracer.alloc(size, s.name, scope, zero)
+  if (tracer !== null && tracer.take()) return tracer.alloc(size, s.name, scope, zero)
   if (cls === SHORT) {
-    if (scope !== undefined) return zero ? scope.alloc(size) : scope.allocUnsafe(size)
+    if (scope !== undefined) {
+      const buf = zero ? scope.alloc(size) : scope.allocUnsafe(size)
+      // The escape watch's countdown: most short allocations pay this only.
+      if (--s._watchIn === 0) watch(s, buf)
+      return buf
+    }
     counters.outsideScope++
     s.heapFallbacks++
   } else if (cls !== HEAP) {

@@ -9,6 +9,7 @@ const { callThenSettle } = require('./settle')
 const { Scope, SammBuffer } = require('./scope')
 const { releaseChunks, pooled } = require('./chunks')
 const { site, bakedTable, sites, Site, CLASS_NAMES } = require('./site')
+const escape = require('./escape')
 
 const { http } = require('./http')
 const { express } = require('./express')
@@ -74,6 +75,7 @@ function current () {
 }
 
 const NUMERIC_OPTIONS = ['maxBytes', 'chunkSize', 'poolChunks', 'regionSegmentSize', 'idleTrimMs', 'debug']
+const OTHER_OPTIONS = ['onLimit', 'onEscape', 'escapeFile']
 // Options the binding applies by building a new heap.
 const STRUCTURAL_OPTIONS = NUMERIC_OPTIONS.filter((key) => key !== 'maxBytes' && key !== 'idleTrimMs')
 
@@ -81,12 +83,18 @@ const STRUCTURAL_OPTIONS = NUMERIC_OPTIONS.filter((key) => key !== 'maxBytes' &&
 function configure (options) {
   if (options === null || typeof options !== 'object') throw invalidArg('options', 'an object', options)
   for (const key of Object.keys(options)) {
-    if (key !== 'onLimit' && !NUMERIC_OPTIONS.includes(key)) {
-      throw invalidArg('options', `an object with keys among ${NUMERIC_OPTIONS.concat('onLimit').join(', ')}`, key)
+    if (!OTHER_OPTIONS.includes(key) && !NUMERIC_OPTIONS.includes(key)) {
+      throw invalidArg('options', `an object with keys among ${NUMERIC_OPTIONS.concat(OTHER_OPTIONS).join(', ')}`, key)
     }
   }
   if (options.onLimit !== undefined && options.onLimit !== 'throw' && options.onLimit !== 'heap') {
     throw invalidArg('options.onLimit', '"throw" or "heap"', options.onLimit)
+  }
+  if (options.onEscape !== undefined && !escape.ON_ESCAPE.includes(options.onEscape)) {
+    throw invalidArg('options.onEscape', '"demote" or "warn"', options.onEscape)
+  }
+  if (options.escapeFile !== undefined && options.escapeFile !== null && (typeof options.escapeFile !== 'string' || options.escapeFile === '')) {
+    throw invalidArg('options.escapeFile', 'a file name or null', options.escapeFile)
   }
   for (const key of NUMERIC_OPTIONS) {
     const v = options[key]
@@ -107,13 +115,14 @@ function configure (options) {
     }
   }
   if (options.onLimit !== undefined) counters.onLimit = options.onLimit
+  escape.setOptions(options)
   counters.chunkSize = binding.config().chunkSize
   return config()
 }
 
 /** The options in force. */
 function config () {
-  return { ...binding.config(), onLimit: counters.onLimit }
+  return { ...binding.config(), onLimit: counters.onLimit, ...escape.options() }
 }
 
 // The C core names its statistics in snake_case; JavaScript sees camelCase.
@@ -150,13 +159,13 @@ function stats () {
   s.limitFallbacks = counters.limitFallbacks
   s.sites = {}
   for (const [name, st] of sites) {
-    s.sites[name] = { class: st.class, allocs: st.allocs, bytes: st.bytes, heapFallbacks: st.heapFallbacks }
+    s.sites[name] = { class: st.class, allocs: st.allocs, bytes: st.bytes, heapFallbacks: st.heapFallbacks, escapes: st.escapes }
   }
   return s
 }
 
 /**
- * The baked table: { version, digest, shortMinInRequest, sizeClasses, sites }.
+ * The baked table: { version, digest, shortMinInRequest, minShortAllocs, sizeClasses, sites }.
  * sizeClasses carries each size class's clustering (centroids, boundaries
  * and the class of each cluster); both lists are empty for the default table.
  */
@@ -166,6 +175,7 @@ function table () {
     version: t.version,
     digest: t.digest,
     shortMinInRequest: t.shortMinInRequest ?? null,
+    minShortAllocs: t.minShortAllocs ?? null,
     sizeClasses: t.sizeClasses ?? [],
     sites: t.sites
   }

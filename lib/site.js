@@ -3,6 +3,7 @@
 
 const binding = require('./binding')
 const { invalidArg, invalidSite } = require('./errors')
+const { firstCountdown } = require('./escape')
 
 const HEAP = 0
 const SHORT = 1
@@ -41,10 +42,25 @@ class Site {
     this.allocs = 0
     this.bytes = 0
     this.heapFallbacks = 0
+    this.escapes = 0 // watched short-class buffers found reachable after their request (lib/escape.js)
     this._cls = cls
     this._sizes = sizes // [[log2Min, log2Max, cls], ...] or null: one class
-    Object.defineProperty(this, '_cls', { enumerable: false })
-    Object.defineProperty(this, '_sizes', { enumerable: false })
+    this._watchIn = firstCountdown() // short-class allocations until the next watched one
+    this._watched = 0
+    this._warned = false
+    for (const key of ['_cls', '_sizes', '_watchIn', '_watched', '_warned']) {
+      Object.defineProperty(this, key, { enumerable: false, writable: true })
+    }
+  }
+
+  // After an escape: every later allocation comes from the V8 heap, and so
+  // for a Site made again under this name (unless given a class other than
+  // short).
+  _demote () {
+    demoted.add(this.name)
+    this._cls = HEAP
+    this._sizes = null
+    this.class = 'heap'
   }
 
   // The class of an allocation of size bytes at this site.
@@ -64,6 +80,7 @@ class Site {
 }
 
 const sites = new Map()
+const demoted = new Set() // names of sites demoted after an escape
 
 function site (name, options) {
   if (typeof name !== 'string' || name.length === 0 || Buffer.byteLength(name, 'utf8') > 200) {
@@ -93,6 +110,10 @@ function site (name, options) {
     if (Array.isArray(baked.sizes) && baked.sizes.length > 1) {
       sizes = baked.sizes.map((r) => [r.log2Min, r.log2Max, CLASS_NAMES.indexOf(r.class)])
     }
+  }
+  if (demoted.has(name)) {
+    if (cls === SHORT) cls = HEAP
+    if (sizes !== null) sizes = sizes.map(([lo, hi, c]) => [lo, hi, c === SHORT ? HEAP : c])
   }
   const s = new Site(name, siteId(name), cls, sizes, explicit !== null)
   sites.set(name, s)

@@ -1,6 +1,7 @@
 'use strict'
 // A small option parser for the CLI: --name value pairs, then positionals;
-// everything after "--" is returned as `rest`.
+// everything after "--" is returned as `rest`. Kinds: 'string', 'number'
+// (positive), 'integer' (whole, positive), 'list' (repeatable).
 
 function parseArgs (argv, spec) {
   const options = {}
@@ -22,6 +23,11 @@ function parseArgs (argv, spec) {
         const n = Number(value)
         if (!Number.isFinite(n) || n <= 0) throw new Error(`${arg} takes a positive number, got ${JSON.stringify(value)}`)
         options[name] = n
+      } else if (kind === 'integer') {
+        if (!/^[1-9][0-9]{0,8}$/.test(value)) throw new Error(`${arg} takes a whole number from 1 to 999999999, got ${JSON.stringify(value)}`)
+        options[name] = Number(value)
+      } else if (kind === 'list') {
+        options[name] = (options[name] || []).concat(value)
       } else {
         options[name] = value
       }

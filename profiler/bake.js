@@ -4,41 +4,82 @@
 // them, and leaves the readable table as samm.table.json in the current
 // directory. The profiles are checked by a dry bake first: a bad profile
 // changes nothing, and a failed rebuild puts the previous addon back.
+// Several files and folders of them bake into one table (the tool merges
+// them; the table's bytes do not depend on their order).
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { spawnSync } = require('node:child_process')
 const { parseArgs } = require('./args')
-const { configuredProfiles } = require('../scripts/profiles')
+const { readProfile } = require('./profile-format')
+const { configuredProfiles, expandProfiles } = require('../scripts/profiles')
 
 const ROOT = path.join(__dirname, '..')
 const RELEASE = path.join(ROOT, 'build', 'Release')
 
-function bakeArgs (options) {
-  const min = options['short-min-in-request'] || process.env.SAMM_SHORT_MIN_IN_REQUEST
-  return min === undefined ? [] : ['--short-min-in-request', String(min)]
+// The bake options, from the command line, else the environment.
+function bakeOptions (options) {
+  const out = {}
+  const min = options['short-min-in-request'] ?? process.env.SAMM_SHORT_MIN_IN_REQUEST
+  if (min !== undefined) out.SAMM_SHORT_MIN_IN_REQUEST = String(min)
+  const allocs = options['min-short-allocs'] ?? process.env.SAMM_MIN_SHORT_ALLOCS
+  if (allocs !== undefined) out.SAMM_MIN_SHORT_ALLOCS = String(allocs)
+  return out
+}
+
+function toolArgs (env) {
+  const args = []
+  if (env.SAMM_SHORT_MIN_IN_REQUEST !== undefined) args.push('--short-min-in-request', env.SAMM_SHORT_MIN_IN_REQUEST)
+  if (env.SAMM_MIN_SHORT_ALLOCS !== undefined) args.push('--min-short-allocs', env.SAMM_MIN_SHORT_ALLOCS)
+  return args
+}
+
+// What the bake says per site: its class and counts; why a site is not
+// short when the profile is too thin to say; what holds the buffers of a
+// site that is not short.
+function summary (table, profile) {
+  const lines = []
+  for (const s of table.sites) {
+    const decided = s.allocs - (s.undecided || 0)
+    const inRequest = decided ? (100 * (1 - s.outlived / decided)).toFixed(1) : '0.0'
+    const undecided = s.undecided ? `, ${s.undecided} undecided` : ''
+    lines.push(`  ${s.class.padEnd(6)} ${s.name}  (${s.allocs} allocations${undecided}, ${inRequest}% of the decided died in their request)`)
+    if (s.tooFew) {
+      lines.push(`         too few allocations for a short verdict: ${decided} decided, ${table.minShortAllocs} needed (--min-short-allocs); profile longer`)
+    }
+    const p = profile.sites.get(s.name)
+    if (s.class !== 'short' && p !== undefined && p.retainers.length > 0) {
+      const r = p.retainers[0]
+      lines.push(`         held by ${r.path}${p.retainers.length > 1 ? ` (and ${p.retainers.length - 1} other path${p.retainers.length > 2 ? 's' : ''}, samm report)` : ''}`)
+    }
+  }
+  return lines
 }
 
 async function main (argv) {
-  const { options, positionals } = parseArgs(argv, { 'short-min-in-request': 'number' })
-  const profiles = positionals.length ? positionals.map((p) => path.resolve(p)) : configuredProfiles(process.cwd())
-  if (profiles.length === 0) {
-    throw new Error('no profile: name the files (samm bake samm.profile) or set "samm": { "profile": ... } in package.json')
+  const { options, positionals } = parseArgs(argv, { 'short-min-in-request': 'number', 'min-short-allocs': 'integer' })
+  if (options['short-min-in-request'] !== undefined && options['short-min-in-request'] > 1) {
+    throw new Error('--short-min-in-request takes a share from 0 to 1 (1: every decided allocation)')
   }
+  const named = positionals.length ? positionals.map((p) => path.resolve(p)) : configuredProfiles(process.cwd())
+  if (named.length === 0) {
+    throw new Error('no profile: name the files or folders (samm bake samm.profile) or set "samm": { "profile": ... } in package.json')
+  }
+  const profiles = expandProfiles(named)
   const tool = path.join(RELEASE, 'samm_bake')
   if (!fs.existsSync(tool)) throw new Error(`${tool} is missing: run "npm install" in ${ROOT} first`)
+  const bakeEnv = bakeOptions(options)
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'samm-bake-'))
   try {
-    const dry = spawnSync(tool, ['--c', path.join(tmp, 'table.c'), '--json', path.join(tmp, 'table.json'), ...bakeArgs(options), ...profiles], { stdio: 'inherit' })
+    const dry = spawnSync(tool, ['--c', path.join(tmp, 'table.c'), '--json', path.join(tmp, 'table.json'), ...toolArgs(bakeEnv), ...profiles], { stdio: 'inherit' })
     if (dry.status !== 0) return 1
 
     const addon = path.join(RELEASE, 'samm.node')
     const backup = path.join(tmp, 'samm.node')
     if (fs.existsSync(addon)) fs.copyFileSync(addon, backup)
-    console.error(`samm bake: rebuilding the addon with ${profiles.join(', ')}`)
-    const env = { ...process.env, SAMM_PROFILE: profiles.join(path.delimiter) }
-    if (options['short-min-in-request']) env.SAMM_SHORT_MIN_IN_REQUEST = String(options['short-min-in-request'])
+    console.error(`samm bake: rebuilding the addon with ${profiles.length === 1 ? profiles[0] : `${profiles.length} profiles`}`)
+    const env = { ...process.env, ...bakeEnv, SAMM_PROFILE: profiles.join(path.delimiter) }
     const build = spawnSync('npm', ['run', 'install'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] })
     if (build.status !== 0) {
       if (fs.existsSync(backup)) {
@@ -50,15 +91,13 @@ async function main (argv) {
     }
     const table = JSON.parse(fs.readFileSync(path.join(tmp, 'table.json'), 'utf8'))
     fs.copyFileSync(path.join(tmp, 'table.json'), path.join(process.cwd(), 'samm.table.json'))
-    console.log(`samm bake: table ${table.digest}, ${table.sites.length} sites -> samm.table.json`)
-    for (const s of table.sites) {
-      const inRequest = s.allocs ? (100 * (1 - s.outlived / s.allocs)).toFixed(1) : '0.0'
-      console.log(`  ${s.class.padEnd(6)} ${s.name}  (${s.allocs} allocations, ${inRequest}% died in their request)`)
-    }
+    const profile = readProfile(profiles.map((f) => fs.readFileSync(f, 'utf8')).join(''))
+    console.log(`samm bake: table ${table.digest}, ${table.sites.length} sites from ${profiles.length} profile${profiles.length === 1 ? '' : 's'} -> samm.table.json`)
+    for (const line of summary(table, profile)) console.log(line)
     return 0
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true })
   }
 }
 
-module.exports = { main }
+module.exports = { main, summary }

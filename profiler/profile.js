@@ -1,7 +1,9 @@
 'use strict'
-// samm profile: runs a service with SAMM's trace mode and the unmanaged-
-// allocation sampler (profiler/preload.js), optionally drives it with
-// autocannon, stops it with SIGTERM and leaves the profile in --out.
+// samm profile: runs a service with SAMM's trace mode (full, or sampled with
+// --sample N) and the unmanaged-allocation sampler (profiler/preload.js),
+// optionally drives it with autocannon, stops it with SIGTERM and leaves the
+// profile in --out; the heap snapshot taken at the end for the retainers of
+// what survived goes to --snapshot-dir (default: beside the profile).
 const fs = require('node:fs')
 const path = require('node:path')
 const { spawn } = require('node:child_process')
@@ -49,20 +51,31 @@ function stop (child, graceMs = 10000) {
 }
 
 async function main (argv) {
-  const { options, rest } = parseArgs(argv, { out: 'string', duration: 'number', load: 'string', connections: 'number' })
+  const { options, rest } = parseArgs(argv, {
+    out: 'string', duration: 'number', load: 'string', connections: 'number', sample: 'integer', 'snapshot-dir': 'string'
+  })
   if (rest.length === 0) throw new Error('samm profile needs a command after "--", e.g. samm profile -- node server.js')
   if (options.load !== undefined && !/^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\//.test(options.load)) {
     throw new Error('--load takes an http://127.0.0.1:PORT/... URL')
   }
   const out = path.resolve(options.out || 'samm.profile')
   const duration = options.duration || (options.load ? 30 : undefined)
-  fs.writeFileSync(out, '')
+  try {
+    fs.writeFileSync(out, '')
+  } catch (err) {
+    throw new Error(`cannot write the profile to ${out}: ${err.code === 'ENOENT' ? 'no such folder' : err.code || err.message}`)
+  }
+  const snapshotDir = path.resolve(options['snapshot-dir'] || path.dirname(out))
   const env = {
     ...process.env,
     SAMM_TRACE: out,
+    SAMM_SNAPSHOT_DIR: snapshotDir,
     NODE_OPTIONS: `${process.env.NODE_OPTIONS || ''} --require ${JSON.stringify(PRELOAD)}`.trim()
   }
-  console.error(`samm profile: running ${rest.join(' ')}${duration ? ` for ${duration} s` : ''}; profile -> ${out}`)
+  if (options.sample !== undefined) env.SAMM_PROFILE_SAMPLE = String(options.sample)
+  else delete env.SAMM_PROFILE_SAMPLE
+  const how = options.sample !== undefined ? `sampled tracing, 1 allocation in ${options.sample}` : 'full tracing'
+  console.error(`samm profile: running ${rest.join(' ')}${duration ? ` for ${duration} s` : ''} (${how}); profile -> ${out}`)
   const child = spawn(rest[0], rest.slice(1), { env, stdio: 'inherit' })
   const exited = new Promise((resolve, reject) => { child.once('exit', resolve); child.once('error', reject) })
   const forward = () => stop(child)
@@ -84,7 +97,13 @@ async function main (argv) {
   const profile = readProfile(fs.readFileSync(out, 'utf8'))
   const sites = [...profile.sites.values()]
   const allocs = sites.reduce((n, s) => n + s.allocs, 0)
-  console.error(`samm profile: ${sites.length} sites, ${allocs} allocations traced, ${profile.unmanaged.length} unmanaged stacks`)
+  const undecided = sites.reduce((n, s) => n + s.undecided, 0)
+  console.error(`samm profile: ${sites.length} sites, ${allocs} allocations traced` +
+    `${undecided ? ` (${undecided} undecided: no collection of the service's own told whether they outlived their request)` : ''}, ` +
+    `${profile.unmanaged.length} unmanaged stacks`)
+  for (const s of sites) {
+    if (s.retainers.length) console.error(`  ${s.name}: still alive at the end, held by ${s.retainers[0].path}`)
+  }
   for (const u of profile.unmanaged.slice(0, 5)) {
     console.error(`  unmanaged ${u.where}: ${u.bytes} bytes allocated, ${u.survived} survived`)
   }

@@ -80,8 +80,16 @@ function histogramSvg (site, sc, cls) {
   return svg + '</svg>'
 }
 
+// Share of a site's decided allocations (not undecided) that died in their request.
+function inRequestShare (s, digits) {
+  const decided = s.allocs - (s.undecided || 0)
+  return decided ? `${(100 * (1 - s.outlived / decided)).toFixed(digits)}%` : '-'
+}
+
 function renderHtml (title, table, profile) {
-  let body = `<h1>SAMM report: ${escapeHtml(title)}</h1><p>table digest <code>${escapeHtml(table.digest)}</code>, a site is short when at least ${(table.shortMinInRequest * 100).toFixed(1)}% of its allocations died in their request.</p>`
+  const rule = table.shortMinInRequest === 1 ? 'every one of its decided allocations' : `at least ${(table.shortMinInRequest * 100).toFixed(1)}% of its decided allocations`
+  let body = `<h1>SAMM report: ${escapeHtml(title)}</h1><p>table digest <code>${escapeHtml(table.digest)}</code>, a site is short when ${rule} died in their request` +
+    `${table.minShortAllocs ? `, with at least ${table.minShortAllocs} of them decided` : ''} (docs/profiling.md, "How classes are chosen").</p>`
   body += '<h2>Clusters per size class</h2><table><tr><th>sizes</th><th>samples</th><th>k</th><th>centroids</th><th>boundaries</th></tr>'
   for (const sc of table.sizeClasses) {
     body += `<tr><td>2^${sc.log2Min}–2^${sc.log2Max} B</td><td>${sc.samples}</td><td>${sc.k}</td><td>${sc.centroidsUs.map((c, i) => `${formatUs(c)} <b style="color:${COLORS[sc.classes[i]]}">${sc.classes[i]}</b>`).join(', ')}</td><td>${sc.boundariesUs.map(formatUs).join(', ')}</td></tr>`
@@ -89,9 +97,12 @@ function renderHtml (title, table, profile) {
   body += '</table><h2>Sites</h2>'
   for (const s of table.sites) {
     const ps = profile && profile.sites.get(s.name)
-    const inRequest = s.allocs ? (100 * (1 - s.outlived / s.allocs)).toFixed(2) : '0'
-    body += `<section><h3>${escapeHtml(s.name)} <span style="color:${COLORS[s.class]}">${s.class}</span></h3><p>${s.allocs} allocations, ${inRequest}% died in their request, ${s.censored} censored; sizes: ${s.sizes.map((r) => `2^${r.log2Min}–2^${r.log2Max} B ${r.class}`).join(', ')}</p>`
+    const undecided = s.undecided ? `, ${s.undecided} undecided` : ''
+    body += `<section><h3>${escapeHtml(s.name)} <span style="color:${COLORS[s.class]}">${s.class}</span></h3><p>${s.allocs} allocations${undecided}, ${inRequestShare(s, 2)} of the decided died in their request, ${s.censored} censored${s.tooFew ? ' (too few decided allocations for a short verdict)' : ''}; sizes: ${s.sizes.map((r) => `2^${r.log2Min}–2^${r.log2Max} B ${r.class}`).join(', ')}</p>`
     if (ps) body += histogramSvg(ps, mainSizeClass(table, ps), s.class)
+    if (ps && ps.retainers.length) {
+      body += '<p>Still alive at the end, held by:</p><ul>' + ps.retainers.map((r) => `<li><code>${escapeHtml(r.path)}</code> (${r.count} buffer${r.count === 1 ? '' : 's'})</li>`).join('') + '</ul>'
+    }
     body += '</section>'
   }
   if (profile && profile.unmanaged.length) {
@@ -122,10 +133,11 @@ async function main (argv) {
   }
   const out = path.resolve(options.out || 'samm-report.html')
   fs.writeFileSync(out, renderHtml(path.basename(file), table, profile))
-  console.log('class   allocs      in-request  site')
+  console.log('class   allocs      undecided   in-request  site')
   for (const s of table.sites) {
-    const inRequest = s.allocs ? `${(100 * (1 - s.outlived / s.allocs)).toFixed(2)}%` : '-'
-    console.log(`${s.class.padEnd(7)} ${String(s.allocs).padStart(10)}  ${inRequest.padStart(10)}  ${s.name}`)
+    console.log(`${s.class.padEnd(7)} ${String(s.allocs).padStart(10)}  ${String(s.undecided || 0).padStart(10)}  ${inRequestShare(s, 2).padStart(10)}  ${s.name}${s.tooFew ? '  (too few for short)' : ''}`)
+    const ps = profile && profile.sites.get(s.name)
+    if (ps) for (const r of ps.retainers) console.log(`        held by ${r.path} (${r.count})`)
   }
   if (profile && profile.unmanaged.length) {
     console.log('\nunmanaged Buffer allocations, most surviving first:')

@@ -1,0 +1,205 @@
+'use strict'
+// The escape watch. A short-class buffer kept past its request reads as
+// length 0 from its scope's close on: the profile said the site's buffers
+// die in their request, and it was wrong. So a sample of the short-class
+// allocations made through sites is watched: every site's first FIRST
+// allocations, then one in EVERY on average (a countdown on the Site that
+// the allocation path decrements; only a watched allocation pays more).
+//
+// A watched buffer is held through a WeakRef. Once a second (SWEEP_MS) a
+// sweep drops the ones collected and notes the ones whose memory was
+// released (the scope detached them: byteLength 0) while they are still
+// there: suspects. A suspect still there after a major collection whose
+// marking began after the last sweep looked at it (lib/collections.js says
+// why that moment, and not the close, is what counts) was reachable after
+// its scope closed: an escape. It is counted on the site, warned about once
+// per site (SAMM_ESCAPE), published on the samm:escape channel, written to
+// the escape file if one is set (a profile that the next bake reads), and,
+// unless onEscape is 'warn', the site is demoted: its later allocations
+// come from the V8 heap, for the rest of the process.
+//
+// A quiet service may run no major collection for minutes. When a suspect
+// has waited FORCE_AFTER_MS (5 s) without one, the watch runs a full
+// collection itself (in a task of its own, so that the sweep's look at the
+// suspects does not keep them alive through it): at most about one per
+// FORCE_AFTER_MS, and only while a watched buffer survived the sweeps of
+// that long after its scope closed (kept, or promoted to the old
+// generation before its request ended).
+//
+// Buffers kept only for a moment after their request (a timer a few ms
+// later) are missed unless a major collection falls in that moment: the
+// watch catches buffers kept for longer than the collections take to come.
+
+const fs = require('node:fs')
+const { performance } = require('node:perf_hooks')
+const { onMajor, fullCollection } = require('./collections')
+const { channels } = require('./diagnostics')
+const { encodeName } = require('./trace')
+
+const FIRST = 64
+const SWEEP_MS = 1000
+const FORCE_AFTER_MS = Number(process.env.SAMM_ESCAPE_FORCE_MS) > 0 ? Number(process.env.SAMM_ESCAPE_FORCE_MS) : 5000
+const ON_ESCAPE = ['demote', 'warn']
+
+const settings = {
+  onEscape: 'demote',
+  escapeFile: null,
+  every: 8 // mean gap between watched allocations after a site's first FIRST; 0: off
+}
+
+{
+  const bad = []
+  const env = process.env
+  if (env.SAMM_ON_ESCAPE !== undefined) {
+    if (ON_ESCAPE.includes(env.SAMM_ON_ESCAPE)) settings.onEscape = env.SAMM_ON_ESCAPE
+    else bad.push('SAMM_ON_ESCAPE')
+  }
+  if (env.SAMM_ESCAPE_FILE) settings.escapeFile = env.SAMM_ESCAPE_FILE
+  if (env.SAMM_ESCAPE_SAMPLE !== undefined) {
+    if (/^[0-9]{1,9}$/.test(env.SAMM_ESCAPE_SAMPLE)) settings.every = Number(env.SAMM_ESCAPE_SAMPLE)
+    else bad.push('SAMM_ESCAPE_SAMPLE')
+  }
+  for (const name of bad) {
+    process.emitWarning(`${name}=${JSON.stringify(env[name])} is not a valid value and was ignored`, { code: 'SAMM_BAD_ENV' })
+  }
+}
+
+// { ref, site, size, touched: when last looked at, released, since: when first seen released }
+let records = []
+let suspects = 0 // records released and still there
+let sweeper = null
+let stopMajor = null
+let lastForce = -Infinity
+let forceQueued = false
+let fileWarned = false
+
+/** The countdown a new site starts with: watch its first allocation, or never. */
+function firstCountdown () {
+  return settings.every === 0 ? Infinity : 1
+}
+
+/**
+ * Watches buf, a short-class allocation of site; called when the site's
+ * countdown reached 0, and sets the next one.
+ */
+function watch (site, buf) {
+  const n = ++site._watched
+  site._watchIn = settings.every === 0 ? Infinity : n < FIRST ? 1 : 1 + Math.floor(Math.random() * (2 * settings.every - 1))
+  // An empty buffer loses nothing, and could not be told from a released one.
+  if (buf.byteLength === 0) return
+  // touched: 0 until the first sweep looks at it (the WeakRef's creation is
+  // earlier than that sweep, so the sweep's time is a safe bound).
+  records.push({ ref: new WeakRef(buf), site, size: buf.length, touched: 0, released: false, since: 0 })
+  if (sweeper === null) {
+    sweeper = setInterval(sweep, SWEEP_MS)
+    sweeper.unref()
+  }
+}
+
+function sweep () {
+  const now = performance.now()
+  let kept = 0
+  let oldest = Infinity
+  for (const rec of records) {
+    const buf = rec.ref.deref()
+    if (buf === undefined) {
+      if (rec.released) suspects--
+      continue
+    }
+    rec.touched = now
+    if (!rec.released && buf.byteLength === 0) {
+      rec.released = true
+      rec.since = now
+      suspects++
+    }
+    if (rec.released && rec.since < oldest) oldest = rec.since
+    records[kept++] = rec
+  }
+  records.length = kept
+  if (suspects > 0 && stopMajor === null) stopMajor = onMajor(major)
+  if (suspects === 0 && stopMajor !== null) {
+    stopMajor()
+    stopMajor = null
+  }
+  if (kept === 0) {
+    clearInterval(sweeper)
+    sweeper = null
+  } else if (now - oldest >= FORCE_AFTER_MS && now - lastForce >= SWEEP_MS && !forceQueued) {
+    forceQueued = true
+    setImmediate(force)
+  }
+}
+
+function force () {
+  forceQueued = false
+  lastForce = performance.now()
+  fullCollection()
+}
+
+// A major collection whose marking began at markStart: the suspects noted
+// before it are resolved, as escapes if they are still there.
+function major (markStart) {
+  let kept = 0
+  for (const rec of records) {
+    if (rec.released && rec.touched < markStart) {
+      suspects--
+      if (rec.ref.deref() !== undefined) escaped(rec)
+      continue
+    }
+    records[kept++] = rec
+  }
+  records.length = kept
+  if (suspects === 0 && stopMajor !== null) {
+    stopMajor()
+    stopMajor = null
+  }
+}
+
+function escaped (rec) {
+  const site = rec.site
+  site.escapes++
+  const demote = settings.onEscape === 'demote'
+  if (demote) site._demote()
+  if (!site._warned) {
+    site._warned = true
+    const what = demote
+      ? 'The site now allocates from the V8 heap for the rest of the process.'
+      : "The site stays short (onEscape: 'warn'): later kept buffers read as length 0 too."
+    process.emitWarning(`site '${site.name}': a short-class buffer was still reachable after its request ended, ` +
+      'so it reads as length 0 from then on (its memory went back with the request). ' + what +
+      ` Profile the service again and bake (samm profile, samm bake), or give the site a class: samm.site(${JSON.stringify(site.name)}, { class: 'medium' }).`,
+    { code: 'SAMM_ESCAPE' })
+  }
+  if (channels.escape.hasSubscribers) {
+    channels.escape.publish({ site: site.name, size: rec.size, escapes: site.escapes, demoted: demote })
+  }
+  if (settings.escapeFile !== null) writeEscape(site.name, rec.size)
+}
+
+// Appends the escape to the escape file as a profile: one allocation that
+// outlived its request and was still alive (censored).
+function writeEscape (name, size) {
+  const log2 = size > 0 ? 31 - Math.clz32(Math.min(size, 2 ** 31 - 1)) : 0
+  const text = `samm-profile 2\n# escape at ${new Date().toISOString()}, pid ${process.pid}\ns ${encodeName(name)} ${log2} 1 1 1 0 -\n`
+  try {
+    fs.appendFileSync(settings.escapeFile, text)
+  } catch (err) {
+    if (!fileWarned) {
+      fileWarned = true
+      process.emitWarning(`cannot write escapes to ${settings.escapeFile}: ${err.message}`, { code: 'SAMM_ESCAPE_FILE' })
+    }
+  }
+}
+
+/** Sets onEscape and escapeFile (checked by configure). */
+function setOptions ({ onEscape, escapeFile }) {
+  if (onEscape !== undefined) settings.onEscape = onEscape
+  if (escapeFile !== undefined) settings.escapeFile = escapeFile
+}
+
+/** { onEscape, escapeFile } in force. */
+function options () {
+  return { onEscape: settings.onEscape, escapeFile: settings.escapeFile }
+}
+
+module.exports = { watch, firstCountdown, setOptions, options, ON_ESCAPE }
