@@ -10,6 +10,7 @@ const counters = {
   outsideScope: 0, // short-class allocations made outside any scope (heap)
   externalRefused: 0, // heap fallbacks where external buffers are forbidden
   limitFallbacks: 0, // budget refusals served from the heap (onLimit: 'heap')
+  movedBlocks: 0, // blocks whose ArrayBuffer someone else detached: back when that view is garbage
   onLimit: 'throw',
   chunkSize: 256 * 1024,
   warned: false,

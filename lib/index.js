@@ -8,6 +8,7 @@ const { allocate } = require('./allocate')
 const { callThenSettle } = require('./settle')
 const { Scope, SammBuffer } = require('./scope')
 const { releaseChunks, pooled } = require('./chunks')
+const { startIdleTrim } = require('./idle')
 const { site, bakedTable, sites, Site, CLASS_NAMES } = require('./site')
 const escape = require('./escape')
 
@@ -15,11 +16,14 @@ const { http } = require('./http')
 const { express } = require('./express')
 const { storage } = require('./request')
 const freed = new WeakSet()
+const moved = new WeakSet() // freed while its memory was moved away: counted once
 
 {
   const bad = binding.envError()
   if (bad !== null) process.emitWarning(`${bad} is not a valid value and was ignored`, { code: 'SAMM_BAD_ENV' })
-  counters.chunkSize = binding.config().chunkSize
+  const config = binding.config()
+  counters.chunkSize = config.chunkSize
+  startIdleTrim(config.idleTrimMs)
 }
 
 /** A zero-filled Buffer of size bytes from the arena of site's class. */
@@ -31,19 +35,27 @@ function allocUnsafe (size, where) { return allocate(size, where, false, current
 /**
  * Releases a medium or long buffer early. Returns true if memory was
  * released, false for buffers SAMM does not release one by one (scope
- * memory, heap-class and fallback buffers). Throws ERR_SAMM_DOUBLE_FREE on a
+ * memory, heap-class and fallback buffers) and for a buffer whose memory
+ * someone else moved away (a BYOB read, transfer()): that memory comes back
+ * once the view it moved to is garbage. Throws ERR_SAMM_DOUBLE_FREE on a
  * second free of the same buffer.
  */
 function free (buf) {
   if (!Buffer.isBuffer(buf)) throw invalidArg('buffer', 'a Buffer', buf)
   if (buf instanceof SammBuffer) return false
   if (freed.has(buf)) throw new SammError('ERR_SAMM_DOUBLE_FREE', 'the buffer was already freed')
+  let released
   try {
-    binding.free(buf)
+    released = binding.free(buf)
   } catch (err) {
     const e = fromNative(err)
     if (e.code === 'ERR_SAMM_BAD_POINTER') return false
     throw e
+  }
+  if (!released) {
+    if (!moved.has(buf)) counters.movedBlocks++
+    moved.add(buf)
+    return false
   }
   freed.add(buf)
   return true
@@ -104,6 +116,7 @@ function configure (options) {
     if (STRUCTURAL_OPTIONS.includes(key)) releaseChunks()
     try {
       binding.configure(key, v)
+      if (key === 'idleTrimMs') startIdleTrim(v)
     } catch (err) {
       const e = fromNative(err)
       if (e.code === 'ERR_SAMM_INVALID_ARG') {
@@ -157,6 +170,7 @@ function stats () {
   s.outsideScope = counters.outsideScope
   s.externalRefused = counters.externalRefused
   s.limitFallbacks = counters.limitFallbacks
+  s.movedBlocks = counters.movedBlocks
   s.sites = {}
   for (const [name, st] of sites) {
     s.sites[name] = { class: st.class, allocs: st.allocs, bytes: st.bytes, heapFallbacks: st.heapFallbacks, escapes: st.escapes }

@@ -2,16 +2,17 @@
 // outgrew its first chunk) from the pool (chunks.js) and bumps Buffer views
 // inside them in JavaScript, so a small allocation costs one view object and
 // no native call, and opening a scope costs none either. An allocation
-// larger than a span comes from a native scope, opened on the first such
-// allocation. close() detaches every ArrayBuffer the scope used (stale views
-// then read as length 0) and hands the memory back for reuse.
+// larger than a span is a block of its own, lent for this scope. close()
+// detaches every ArrayBuffer the scope used (stale views then read as
+// length 0) and hands the memory back for reuse. A scope dropped without
+// close() loses nothing for good: its loans come back through their
+// finalisers once its views are garbage.
 
-const binding = require('./binding')
 const { SammError, fromNative } = require('./errors')
 const { checkSize } = require('./validate')
 const { tracer } = require('./trace')
 const { counters, limitFallback } = require('./counters')
-const { takeChunk, takeSpan, spanSize, giveChunk, withRoom, scopesRunLarge, noteScopeSize } = require('./chunks')
+const { take, lastId, spanSize, giveBack, scopesRunLarge, noteScopeSize } = require('./chunks')
 const { allocate } = require('./allocate')
 
 // A Uint8Array subclass whose prototype chain reaches Buffer.prototype: a
@@ -39,16 +40,15 @@ function scopeClosed () {
 
 class Scope {
   #state = OPEN
-  #first = null // the first chunk (or span) taken, handed back at close
-  #more = null // any taken after it: an array, made only for scopes that need one
+  #first = -1 // loan id of the first chunk (or span) taken, handed back at close
+  #more = null // loan ids of any taken after it: an array, made only for scopes that need one
   #ab = null // the chunk being bumped
   #off = 0
   #end = 0
   #zeroed = 0 // bytes of #ab from #off up to here are zero
   #whole = null // a view over all of #ab, for zeroing ahead
   #allocs = 0
-  #native = -1 // handle of the native scope for large allocations, if any
-  #large = null // its ArrayBuffers, detached at close
+  #large = null // loan ids of blocks larger than a span, handed back at close
   #pending = 0 // waitFor() promises not yet settled
   #heapFallback = false
 
@@ -130,10 +130,10 @@ class Scope {
     let ab
     try {
       // A scope that outgrew its first chunk is a large one: it goes on in
-      // spans, one transfer at close for several chunks' worth. Where
+      // spans, one re-wrap at close for several chunks' worth. Where
       // scopes lately were large, a new one starts in a span.
-      const chunk = this.#first === null && size <= counters.chunkSize && !scopesRunLarge()
-      ab = chunk ? takeChunk() : takeSpan()
+      const chunk = this.#first === -1 && size <= counters.chunkSize && !scopesRunLarge()
+      ab = take(chunk ? 0 : spanSize())
     } catch (err) {
       return limitFallback(fromNative(err), size, false)
     }
@@ -141,9 +141,10 @@ class Scope {
       this.#heapFallback = true
       return heapFallback(size)
     }
-    if (this.#first === null) this.#first = ab
-    else if (this.#more === null) this.#more = [ab]
-    else this.#more.push(ab)
+    const id = lastId()
+    if (this.#first === -1) this.#first = id
+    else if (this.#more === null) this.#more = [id]
+    else this.#more.push(id)
     this.#ab = ab
     this.#whole = null
     this.#zeroed = 0
@@ -153,14 +154,11 @@ class Scope {
     return new SammBuffer(ab, 0, size)
   }
 
-  // Larger than a span: a block of its own from the native scope.
+  // Larger than a span: a block of its own, lent until the close.
   #takeLarge (size) {
     let ab
     try {
-      ab = withRoom(() => {
-        if (this.#native === -1) this.#native = binding.scopeOpen()
-        return binding.scopeTake(this.#native, size)
-      })
+      ab = take(size)
     } catch (err) {
       return limitFallback(fromNative(err), size, false)
     }
@@ -168,8 +166,9 @@ class Scope {
       this.#heapFallback = true
       return heapFallback(size)
     }
-    if (this.#large === null) this.#large = []
-    this.#large.push(ab) // counted natively
+    if (this.#large === null) this.#large = [lastId()]
+    else this.#large.push(lastId())
+    this.#allocs++
     return new SammBuffer(ab, 0, size)
   }
 
@@ -211,15 +210,16 @@ class Scope {
     if (tracer !== null) tracer.scopeClosed(this)
     const first = this.#first
     const more = this.#more
+    const large = this.#large
     noteScopeSize(more !== null || this.#off > counters.chunkSize)
-    this.#first = this.#more = this.#ab = this.#whole = null
+    this.#more = this.#large = this.#ab = this.#whole = null
+    this.#first = -1
     this.#end = this.#off = this.#zeroed = 0
     counters.scopesOpen--
     counters.scopeAllocs += this.#allocs
-    if (first !== null) giveChunk(first)
-    if (more !== null) for (let i = 0; i < more.length; i++) giveChunk(more[i])
-    if (this.#native !== -1) binding.scopeClose(this.#native, this.#large ?? [])
-    this.#large = null
+    if (first !== -1) giveBack(first, false)
+    if (more !== null) for (let i = 0; i < more.length; i++) giveBack(more[i], false)
+    if (large !== null) for (let i = 0; i < large.length; i++) giveBack(large[i], true)
   }
 }
 

@@ -41,6 +41,13 @@ void samm_heap_destroy(samm_heap *heap) {
   free(heap);
 }
 
+int samm_heap_keep_mapped(samm_heap *heap, const void *ptr) {
+  samm__segment *seg = ptr == NULL ? NULL : samm__segmap_find(&heap->map, ptr);
+  if (seg == NULL) return heap->last_error = SAMM_EBAD_POINTER;
+  seg->keep_mapped = true;
+  return SAMM_EOK;
+}
+
 int samm_heap_last_error(const samm_heap *heap) { return heap->last_error; }
 
 int samm_heap_set_limit(samm_heap *heap, uint64_t max_bytes) {

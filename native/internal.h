@@ -74,6 +74,7 @@ typedef struct samm__segment {
   struct samm__segment *next; /* in its owner's list */
   struct samm__segment *prev;
   uint64_t lend_ticket;       /* CHUNK, BUMP_LARGE: its lend while lent, else 0 */
+  bool keep_mapped;           /* released segments stay mapped (samm_heap_keep_mapped) */
   union {
     samm__slab_span slab;
     samm__region_seg region;

@@ -109,7 +109,7 @@ samm__segment *samm__segment_new(samm_heap *heap, samm__seg_kind kind,
 
 void samm__segment_release(samm_heap *heap, samm__segment *seg) {
   samm__segmap_remove(&heap->map, seg);
-  samm__os_unmap(&heap->os, seg->base, seg->size);
+  if (!seg->keep_mapped) samm__os_unmap(&heap->os, seg->base, seg->size);
   heap->reserved -= seg->size;
   heap->committed -= seg->committed;
   seg->arena->reserved -= seg->size;

@@ -1,15 +1,36 @@
 /* binding.c: the Node-API face of the allocator core.
  *
  * One samm_heap per environment (main thread or worker), held in instance
- * data and destroyed by the environment's cleanup hook. Scope memory reaches
- * JavaScript as external ArrayBuffers over whole chunks and spans of
- * several chunks lent to it, which it keeps across scopes (see "chunks lent
- * to JavaScript"); allocations larger than a span come from a native scope
- * and are detached at its close. Medium and long blocks are one external
- * Buffer each; free() detaches and returns the block, and a finaliser
- * returns what JavaScript dropped. A repeating, unref'd libuv timer trims
- * the heap (JavaScript's chunk pool first) once it has seen no activity for
- * idleTrimMs.
+ * data and destroyed by the environment's cleanup hook.
+ *
+ * Every piece of heap memory JavaScript can see is a loan: a whole chunk, a
+ * span or a large block lent to the JavaScript scopes (which bump views in
+ * it themselves), or a medium or long block shown as one Buffer. A loan is
+ * shown through one external ArrayBuffer at a time - its wrap. Node marks
+ * such ArrayBuffers untransferable (postMessage copies or refuses them, by
+ * Node line), and only this file detaches them. A wrap's finaliser runs once
+ * no ArrayBuffer anywhere refers to the memory any more: that is how a loan
+ * JavaScript lost (a dropped Buffer, a scope never closed) comes back.
+ *
+ * Chunks and spans between scopes wait in this file's pools (first in,
+ * first out), wrapped and strongly held; a scope takes one, and at its close
+ * has it recycled: the wrap the scope used is detached - every view of it
+ * then reads as length 0 - and a fresh wrap goes back to the pool.
+ *
+ * A caller may move the memory out of a wrap itself (a BYOB stream read,
+ * ArrayBuffer.prototype.transfer), and post the ArrayBuffer it moved to to
+ * another thread. The wrap is then found detached by someone else, the loan
+ * is marked moved, and its memory comes back only through the finaliser -
+ * never while the moved view can still read it. When the environment tears
+ * down, Node calls every pending finaliser at once, most recent wrap first,
+ * detaching each wrap just before: so the first of them (recognised because
+ * JavaScript can no longer run) looks at every loan before Node touched it,
+ * and each loan whose wrap is not intact is kept mapped when the heap is
+ * destroyed. The one wrap Node already detached then is ambiguous unless it
+ * was pooled; take() keeps a pooled wrap the most recent one.
+ *
+ * Medium and long loans are reported to V8 as external memory, since they
+ * come back when the garbage collector finds their Buffer dead.
  *
  * Threading: everything runs on the environment's JavaScript thread.
  */
@@ -18,7 +39,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <uv.h>
 
 #include "samm.h"
 
@@ -42,14 +62,6 @@ static void throw_last(napi_env env) {
     }                                \
   } while (0)
 
-#define NAPI_CALL_VOID(env, call)    \
-  do {                               \
-    if ((call) != napi_ok) {         \
-      throw_last(env);               \
-      return;                        \
-    }                                \
-  } while (0)
-
 #define NAPI_ASSERT(env, cond, code, msg)       \
   do {                                          \
     if (!(cond)) {                              \
@@ -63,132 +75,299 @@ static napi_value throw_samm(napi_env env, int err) {
   return NULL;
 }
 
-/* After a failed external ArrayBuffer/Buffer creation: undefined when this
- * runtime forbids external buffers (JavaScript falls back to the V8 heap),
- * else the error thrown. The caller keeps or gives back the memory. */
-static napi_value wrap_failed(napi_env env, napi_status st) {
-  if (st == napi_no_external_buffers_allowed) {
-    napi_value undef;
-    napi_get_undefined(env, &undef);
-    return undef;
-  }
-  throw_last(env);
-  return NULL;
+static napi_value boolean(napi_env env, bool b) {
+  napi_value v = NULL;
+  napi_get_boolean(env, b, &v);
+  return v;
 }
 
-/* ---- instance data ---- */
-
-typedef struct scope_slot {
-  samm_scope *scope; /* NULL: free slot */
-  uint32_t gen;      /* bumped at every close, part of the handle */
-  uint32_t next_free;
-} scope_slot;
-
-typedef struct instance {
-  samm_heap *heap;
-  uint32_t heap_gen;      /* bumped when configure() replaces the heap */
-  bool exiting;
-  uint32_t live_blocks;   /* block and chunk records not yet finalised */
-  scope_slot *slots;
-  uint32_t slot_count, slot_cap, free_slot; /* free_slot: UINT32_MAX none */
-  uv_timer_t *timer;
-  uint64_t idle_trim_ms;
-  uint64_t last_activity; /* activity count at the previous tick */
-  napi_env env;
-  napi_ref idle_hook;     /* JavaScript's part of the idle trim, or NULL */
-  napi_async_context idle_async;
-} instance;
-
-/* A medium or long block shown to JavaScript. */
-typedef struct block_rec {
-  instance *inst;
-  void *ptr;
-  bool freed;
-} block_rec;
-
-static void instance_free_if_done(instance *inst) {
-  if (inst->exiting && inst->live_blocks == 0) free(inst);
-}
-
-static uint64_t activity(const samm_heap *heap) {
-  samm_stats s;
-  samm_stats_get(heap, &s);
-  return s.bump.allocs + s.slab.allocs + s.slab.frees + s.region.allocs +
-         s.region.frees + s.scopes_opened;
-}
-
-/* Calls the idle hook: hook(false) returns JavaScript's activity count,
- * hook(true) hands back what JavaScript keeps for reuse. */
-static double call_idle_hook(instance *inst, bool release) {
-  napi_env env = inst->env;
-  napi_handle_scope hs;
-  if (napi_open_handle_scope(env, &hs) != napi_ok) return 0;
-  double out = 0;
-  napi_value fn, recv, arg, res;
-  if (napi_get_reference_value(env, inst->idle_hook, &fn) == napi_ok && fn != NULL &&
-      napi_get_global(env, &recv) == napi_ok && napi_get_boolean(env, release, &arg) == napi_ok &&
-      napi_make_callback(env, inst->idle_async, recv, fn, 1, &arg, &res) == napi_ok &&
-      napi_get_value_double(env, res, &out) != napi_ok)
-    out = 0;
-  /* The hook does not throw; should it ever, the error is not left pending
-   * for whatever JavaScript runs next. */
+static void clear_pending(napi_env env) {
   bool pending = false;
   if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
     napi_value ignored;
     napi_get_and_clear_last_exception(env, &ignored);
   }
-  napi_close_handle_scope(env, hs);
-  return out;
 }
 
-static void on_timer(uv_timer_t *t) {
-  instance *inst = t->data;
-  if (inst == NULL || inst->exiting) return;
-  uint64_t now = activity(inst->heap);
-  if (inst->idle_hook != NULL) now += (uint64_t)call_idle_hook(inst, false);
-  if (now == inst->last_activity) {
-    if (inst->idle_hook != NULL) call_idle_hook(inst, true);
-    samm_collect(inst->heap);
+/* ---- loans ---- */
+
+#define NO_LOAN UINT32_MAX
+
+typedef enum loan_kind {
+  LOAN_FREE = 0,  /* an unused record */
+  LOAN_CHUNK,     /* a chunk, span or large block (samm_chunk_lend) */
+  LOAN_BLOCK      /* a medium or long block (samm_alloc) */
+} loan_kind;
+
+typedef struct loan {
+  void *ptr;          /* the memory; NULL while the record is free */
+  size_t len;         /* bytes shown to JavaScript */
+  uint64_t ticket;    /* LOAN_CHUNK: the lend's ticket */
+  napi_ref wrap;      /* the ArrayBuffer over it now: strong while pooled, else weak */
+  uint32_t gen;       /* bumped at every wrap; a wrap's finaliser carries its own */
+  uint32_t next;      /* the next free record, or the next loan in its pool */
+  uint8_t kind;       /* loan_kind */
+  bool pooled;        /* waiting in a pool: its wrap was never shown to JavaScript */
+  bool moved;         /* its wrap was detached by someone else */
+  bool wrapping;      /* a wrap is being created: its finaliser must not end the loan */
+  bool wrap_lost;     /* ... and that finaliser ran already (the creation failed) */
+} loan;
+
+/* Loans waiting between scopes, oldest first. */
+typedef struct pool {
+  uint32_t head, tail; /* NO_LOAN when empty */
+  uint32_t count;
+} pool;
+
+typedef struct instance {
+  samm_heap *heap;
+  uint32_t heap_gen;     /* bumped when configure() replaces the heap */
+  bool exiting;          /* the environment is tearing down: no heap work any more */
+  bool destroyed;        /* the heap is gone: the instance goes with the last wrap */
+  uint32_t live_wraps;   /* wraps whose finaliser has not run: the instance outlives them */
+  loan *loans;
+  uint32_t loan_count, loan_cap, free_loan;
+  pool chunks, spans;
+  uint32_t newest;       /* the loan whose wrap is the most recent, or NO_LOAN */
+  uint64_t idle_trim_ms; /* read by JavaScript's idle timer */
+  napi_env env;
+  double *mailbox;       /* JavaScript's Float64Array: see MAILBOX_* */
+} instance;
+
+/* What take() and alloc() leave for JavaScript besides their result, and
+ * what the pools hold, readable without a call. */
+enum { MAILBOX_ID, MAILBOX_POOL_CHUNKS, MAILBOX_POOL_SPAN_BYTES, MAILBOX_LEN };
+
+/* What a wrap's finaliser receives. */
+typedef struct wrap_hint {
+  instance *inst;
+  uint32_t id;
+  uint32_t gen;
+  uint32_t heap_gen;
+} wrap_hint;
+
+static void instance_free_if_done(instance *inst) {
+  if (inst->destroyed && inst->live_wraps == 0) free(inst);
+}
+
+static size_t chunk_size(const instance *inst) {
+  samm_config cfg;
+  samm_heap_config(inst->heap, &cfg);
+  return (size_t)cfg.chunk_size;
+}
+
+/* Spans are this many chunks (lib/chunks.js says why). */
+#define SPAN_CHUNKS 4
+
+static loan *loan_get(instance *inst, uint32_t id) {
+  return id < inst->loan_count && inst->loans[id].kind != LOAN_FREE ? &inst->loans[id] : NULL;
+}
+
+/* A free record, or NO_LOAN when none can be had. */
+static uint32_t loan_new(instance *inst) {
+  if (inst->free_loan == NO_LOAN) {
+    if (inst->loan_count == inst->loan_cap) {
+      uint32_t cap = inst->loan_cap ? inst->loan_cap * 2 : 256;
+      loan *n = cap > inst->loan_cap ? realloc(inst->loans, (size_t)cap * sizeof *n) : NULL;
+      if (n == NULL) return NO_LOAN;
+      inst->loans = n;
+      inst->loan_cap = cap;
+    }
+    inst->loans[inst->loan_count] = (loan){.next = NO_LOAN};
+    inst->free_loan = inst->loan_count++;
   }
-  inst->last_activity = now;
+  uint32_t id = inst->free_loan;
+  loan *l = &inst->loans[id];
+  inst->free_loan = l->next;
+  *l = (loan){.gen = l->gen, .next = NO_LOAN};
+  return id;
 }
 
-static void timer_closed(uv_handle_t *h) { free(h); }
-
-static void stop_timer(instance *inst) {
-  if (inst->timer == NULL) return;
-  inst->timer->data = NULL;
-  uv_timer_stop(inst->timer);
-  uv_close((uv_handle_t *)inst->timer, timer_closed);
-  inst->timer = NULL;
+/* Frees the record of a loan whose memory is back with the heap or was
+ * never had. */
+static void loan_discard(instance *inst, uint32_t id) {
+  loan *l = &inst->loans[id];
+  if (l->wrap != NULL && !inst->exiting) napi_delete_reference(inst->env, l->wrap);
+  *l = (loan){.gen = l->gen, .next = inst->free_loan};
+  inst->free_loan = id;
 }
 
-static int start_timer(napi_env env, instance *inst, uint64_t ms) {
-  stop_timer(inst);
-  inst->idle_trim_ms = ms;
-  if (ms == 0) return 0;
-  uv_loop_t *loop = NULL;
-  if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == NULL) return -1;
-  uv_timer_t *t = malloc(sizeof *t);
-  if (t == NULL || uv_timer_init(loop, t) != 0) {
-    free(t);
-    return -1;
+/* Gives the memory back to the heap and frees the record.
+ * pre: no ArrayBuffer can read the memory any more; not pooled. */
+static int loan_end(instance *inst, uint32_t id) {
+  loan *l = &inst->loans[id];
+  int err;
+  if (l->kind == LOAN_CHUNK) {
+    err = samm_chunk_return(inst->heap, l->ptr, l->ticket);
+  } else {
+    err = samm_free(inst->heap, l->ptr);
+    int64_t change;
+    napi_adjust_external_memory(inst->env, -(int64_t)l->len, &change);
   }
-  t->data = inst;
-  uv_unref((uv_handle_t *)t);
-  uv_timer_start(t, on_timer, ms, ms);
-  inst->timer = t;
-  return 0;
+  loan_discard(inst, id);
+  return err;
 }
+
+static pool *pool_of(instance *inst, const loan *l) {
+  size_t chunk = chunk_size(inst);
+  if (l->kind != LOAN_CHUNK) return NULL;
+  return l->len == chunk ? &inst->chunks : l->len == SPAN_CHUNKS * chunk ? &inst->spans : NULL;
+}
+
+static void pool_counts(instance *inst) {
+  inst->mailbox[MAILBOX_POOL_CHUNKS] = inst->chunks.count;
+  inst->mailbox[MAILBOX_POOL_SPAN_BYTES] =
+      (double)inst->spans.count * (double)(SPAN_CHUNKS * chunk_size(inst));
+}
+
+static void pool_push(instance *inst, pool *p, uint32_t id) {
+  inst->loans[id].next = NO_LOAN;
+  inst->loans[id].pooled = true;
+  if (p->tail == NO_LOAN)
+    p->head = id;
+  else
+    inst->loans[p->tail].next = id;
+  p->tail = id;
+  p->count++;
+  pool_counts(inst);
+}
+
+static uint32_t pool_pop(instance *inst, pool *p) {
+  uint32_t id = p->head;
+  if (id == NO_LOAN) return NO_LOAN;
+  loan *l = &inst->loans[id];
+  p->head = l->next;
+  if (p->head == NO_LOAN) p->tail = NO_LOAN;
+  l->next = NO_LOAN;
+  l->pooled = false;
+  p->count--;
+  pool_counts(inst);
+  return id;
+}
+
+/* The state of a loan's wrap: WRAP_INTACT when it is alive and attached
+ * (then *ab is set, when ab is not NULL), WRAP_DETACHED when someone
+ * detached it, WRAP_GONE when it was collected or there is none. */
+typedef enum wrap_state { WRAP_INTACT, WRAP_DETACHED, WRAP_GONE } wrap_state;
+
+static wrap_state wrap_get(napi_env env, const loan *l, napi_value *ab) {
+  napi_value v = NULL;
+  if (l->wrap == NULL || napi_get_reference_value(env, l->wrap, &v) != napi_ok || v == NULL)
+    return WRAP_GONE;
+  bool detached = true;
+  if (napi_is_detached_arraybuffer(env, v, &detached) != napi_ok || detached) return WRAP_DETACHED;
+  if (ab != NULL) *ab = v;
+  return WRAP_INTACT;
+}
+
+/* The environment is tearing down (file comment): keeps mapped the memory
+ * of every loan that may be read through a view this heap cannot detach.
+ * cleaned: the loan whose wrap Node detached just now, or NO_LOAN. */
+static void teardown(instance *inst, uint32_t cleaned) {
+  napi_env env = inst->env;
+  napi_handle_scope hs = NULL;
+  bool scoped = napi_open_handle_scope(env, &hs) == napi_ok;
+  for (uint32_t id = 0; id < inst->loan_count; id++) {
+    loan *l = &inst->loans[id];
+    if (l->kind == LOAN_FREE || l->pooled) continue;
+    bool intact = !l->moved && scoped && id != cleaned && wrap_get(env, l, NULL) == WRAP_INTACT;
+    if (!intact) samm_heap_keep_mapped(inst->heap, l->ptr);
+  }
+  if (scoped) napi_close_handle_scope(env, hs);
+  inst->exiting = true;
+}
+
+/* False once JavaScript can no longer run in env: Node-API calls that may
+ * run JavaScript then fail, and only teardown does that to a finaliser. */
+static bool js_can_run(napi_env env) {
+  napi_value u = NULL;
+  bool same = false;
+  return napi_get_undefined(env, &u) == napi_ok && napi_strict_equals(env, u, u, &same) == napi_ok;
+}
+
+static void wrap_finalize(napi_env env, void *data, void *hint) {
+  (void)data;
+  wrap_hint *h = hint;
+  instance *inst = h->inst;
+  loan *l = inst->heap_gen == h->heap_gen ? loan_get(inst, h->id) : NULL;
+  bool current = l != NULL && l->gen == h->gen;
+  if (!inst->exiting && !inst->destroyed && !js_can_run(env))
+    teardown(inst, current ? h->id : NO_LOAN);
+  /* Only the loan's current wrap ends it: an older wrap was detached by its
+   * replacement (or by the loan's early end) and has nothing left. At
+   * teardown the heap goes as a whole. */
+  if (current) {
+    if (l->wrapping)
+      l->wrap_lost = true;
+    else if (!inst->exiting)
+      loan_end(inst, h->id);
+  }
+  free(h);
+  inst->live_wraps--;
+  instance_free_if_done(inst);
+}
+
+/* Shows loan id through a new external ArrayBuffer (LOAN_CHUNK) or Buffer
+ * (LOAN_BLOCK), its wrap from now on, held strongly when strong. Returns
+ * it, or NULL: with an exception pending, or none when this runtime forbids
+ * external buffers (*forbidden is then set). The caller still owns the loan
+ * on failure; its previous wrap reference is gone either way. */
+static napi_value wrap_new(napi_env env, instance *inst, uint32_t id, bool strong, bool *forbidden) {
+  loan *l = &inst->loans[id];
+  if (l->wrap != NULL) napi_delete_reference(env, l->wrap);
+  l->wrap = NULL;
+  wrap_hint *h = malloc(sizeof *h);
+  if (h == NULL) return throw_samm(env, SAMM_ENOMEM);
+  l->gen++;
+  *h = (wrap_hint){inst, id, l->gen, inst->heap_gen};
+  napi_value out = NULL, ab = NULL;
+  napi_status st;
+  /* The finaliser runs once no ArrayBuffer refers to the memory. Should the
+   * creation fail after Node took it, it may run at once (Buffer::New does
+   * for a size it refuses): `wrapping` tells it to leave the loan alone. */
+  inst->live_wraps++;
+  l->wrapping = true;
+  l->wrap_lost = false;
+  if (l->kind == LOAN_CHUNK) {
+    st = napi_create_external_arraybuffer(env, l->ptr, l->len, wrap_finalize, h, &out);
+    ab = out;
+  } else {
+    st = napi_create_external_buffer(env, l->len, l->ptr, wrap_finalize, h, &out);
+    if (st == napi_ok) st = napi_get_typedarray_info(env, out, NULL, NULL, NULL, &ab, NULL);
+  }
+  l = &inst->loans[id];
+  l->wrapping = false;
+  if (st == napi_ok && out != NULL && !l->wrap_lost &&
+      napi_create_reference(env, ab, strong ? 1 : 0, &l->wrap) == napi_ok) {
+    inst->newest = id;
+    return out;
+  }
+  if (!l->wrap_lost && (st != napi_ok || out == NULL)) {
+    /* Node never took the finaliser: the wrap never was. */
+    inst->live_wraps--;
+    free(h);
+  }
+  l->wrap = NULL;
+  l->gen++; /* whatever wrap stands is not the loan's */
+  if (st == napi_no_external_buffers_allowed) {
+    *forbidden = true;
+    return NULL;
+  }
+  throw_last(env);
+  return NULL;
+}
+
+/* ---- instance ---- */
 
 static void cleanup(void *arg) {
   instance *inst = arg;
-  stop_timer(inst);
-  inst->exiting = true;
+  if (!inst->exiting) teardown(inst, NO_LOAN);
+  inst->destroyed = true;
   samm_heap_destroy(inst->heap);
   inst->heap = NULL;
-  free(inst->slots);
-  inst->slots = NULL;
+  free(inst->loans);
+  inst->loans = NULL;
+  inst->loan_count = inst->loan_cap = 0;
   instance_free_if_done(inst);
 }
 
@@ -206,8 +385,8 @@ static instance *get_instance(napi_env env) {
 
 static bool arg_u64(napi_env env, napi_value v, uint64_t *out) {
   double d;
-  if (napi_get_value_double(env, v, &d) != napi_ok || !(d >= 0) || d > 9007199254740991.0 ||
-      d != (double)(uint64_t)d)
+  if (v == NULL || napi_get_value_double(env, v, &d) != napi_ok || !(d >= 0) ||
+      d > 9007199254740991.0 || d != (double)(uint64_t)d)
     return false;
   *out = (uint64_t)d;
   return true;
@@ -215,209 +394,195 @@ static bool arg_u64(napi_env env, napi_value v, uint64_t *out) {
 
 #define GET_ARGS(n)                                                       \
   size_t argc = n;                                                        \
-  napi_value argv[n];                                                     \
+  napi_value argv[n] = {NULL};                                            \
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));   \
   instance *inst = get_instance(env);                                     \
   if (inst == NULL) return NULL
 
-/* ---- scopes ---- */
-
-static samm_scope *slot_scope(instance *inst, uint64_t handle) {
-  uint32_t idx = (uint32_t)(handle & 0xFFFFF), gen = (uint32_t)(handle >> 20);
-  if (idx >= inst->slot_count) return NULL;
-  scope_slot *s = &inst->slots[idx];
-  return s->scope != NULL && s->gen == gen ? s->scope : NULL;
-}
-
-static napi_value scope_open(napi_env env, napi_callback_info info) {
-  GET_ARGS(1);
-  (void)argv;
-  if (inst->free_slot == UINT32_MAX) {
-    if (inst->slot_count == inst->slot_cap) {
-      uint32_t cap = inst->slot_cap ? inst->slot_cap * 2 : 64;
-      if (cap > 0x100000) return throw_samm(env, SAMM_ENOMEM);
-      scope_slot *n = realloc(inst->slots, cap * sizeof *n);
-      if (n == NULL) return throw_samm(env, SAMM_ENOMEM);
-      inst->slots = n;
-      inst->slot_cap = cap;
-    }
-    inst->slots[inst->slot_count] = (scope_slot){NULL, 0, UINT32_MAX};
-    inst->free_slot = inst->slot_count++;
+/* The shown chunk loan named by argument v, or NULL with a TypeError. */
+static loan *arg_loan(napi_env env, instance *inst, napi_value v, uint32_t *id) {
+  uint64_t n;
+  loan *l = arg_u64(env, v, &n) && n < NO_LOAN ? loan_get(inst, (uint32_t)n) : NULL;
+  if (l == NULL || l->kind != LOAN_CHUNK || l->pooled) {
+    napi_throw_type_error(env, "ERR_SAMM_INVALID_ARG", "not a loan id shown to JavaScript");
+    return NULL;
   }
-  samm_scope *scope = samm_scope_open(inst->heap);
-  if (scope == NULL) return throw_samm(env, samm_heap_last_error(inst->heap));
-  uint32_t idx = inst->free_slot;
-  scope_slot *s = &inst->slots[idx];
-  inst->free_slot = s->next_free;
-  s->scope = scope;
-  napi_value out;
-  NAPI_CALL(env, napi_create_double(env, (double)(((uint64_t)(s->gen & 0x7FFFFFFF) << 20) | idx), &out));
-  return out;
+  *id = (uint32_t)n;
+  return l;
 }
 
-/* scopeTake(handle, minSize) -> ArrayBuffer over the region taken. */
-static napi_value scope_take(napi_env env, napi_callback_info info) {
-  GET_ARGS(2);
-  uint64_t handle, min;
-  NAPI_ASSERT(env, argc == 2 && arg_u64(env, argv[0], &handle) && arg_u64(env, argv[1], &min),
-              "ERR_SAMM_INVALID_ARG", "scopeTake(handle, minSize)");
-  samm_scope *scope = slot_scope(inst, handle);
-  if (scope == NULL) return throw_samm(env, SAMM_ESCOPE_CLOSED);
+/* ---- chunks, spans and large blocks lent to JavaScript ---- */
+
+/* A new chunk loan of at least size bytes (a chunk when size is 0),
+ * wrapped, or NO_LOAN: with an exception pending, or none when external
+ * buffers are forbidden (*forbidden set). */
+static uint32_t lend(napi_env env, instance *inst, size_t size, bool strong, napi_value *out,
+                     bool *forbidden) {
+  uint32_t id = loan_new(inst);
+  if (id == NO_LOAN) {
+    throw_samm(env, SAMM_ENOMEM);
+    return NO_LOAN;
+  }
   size_t len = 0;
-  void *p = samm_scope_take(scope, (size_t)min, &len);
-  if (p == NULL) return throw_samm(env, samm_heap_last_error(inst->heap));
-  napi_value ab;
-  napi_status st = napi_create_external_arraybuffer(env, p, len, NULL, NULL, &ab);
-  return st == napi_ok ? ab : wrap_failed(env, st);
-}
-
-/* scopeClose(handle, arrayBuffers) detaches each, then resets the arena. */
-static napi_value scope_close(napi_env env, napi_callback_info info) {
-  GET_ARGS(2);
-  uint64_t handle;
-  bool is_array = false;
-  NAPI_ASSERT(env, argc == 2 && arg_u64(env, argv[0], &handle) &&
-                       napi_is_array(env, argv[1], &is_array) == napi_ok && is_array,
-              "ERR_SAMM_INVALID_ARG", "scopeClose(handle, arrayBuffers)");
-  samm_scope *scope = slot_scope(inst, handle);
-  if (scope == NULL) return throw_samm(env, SAMM_ESCOPE_CLOSED);
-  uint32_t n = 0;
-  NAPI_CALL(env, napi_get_array_length(env, argv[1], &n));
-  for (uint32_t i = 0; i < n; i++) {
-    napi_value ab;
-    bool is_ab = false, detached = false;
-    NAPI_CALL(env, napi_get_element(env, argv[1], i, &ab));
-    if (napi_is_arraybuffer(env, ab, &is_ab) != napi_ok || !is_ab) continue;
-    NAPI_CALL(env, napi_is_detached_arraybuffer(env, ab, &detached));
-    if (!detached) NAPI_CALL(env, napi_detach_arraybuffer(env, ab));
+  uint64_t ticket = 0;
+  void *p = samm_chunk_lend(inst->heap, size, &len, &ticket);
+  if (p == NULL) {
+    loan_discard(inst, id);
+    throw_samm(env, samm_heap_last_error(inst->heap));
+    return NO_LOAN;
   }
-  uint32_t idx = (uint32_t)(handle & 0xFFFFF);
-  scope_slot *s = &inst->slots[idx];
-  s->scope = NULL;
-  s->gen++;
-  s->next_free = inst->free_slot;
-  inst->free_slot = idx;
-  int err = samm_scope_close(scope);
-  if (err != SAMM_EOK) return throw_samm(env, err);
-  return NULL;
+  loan *l = &inst->loans[id];
+  l->kind = LOAN_CHUNK;
+  l->ptr = p;
+  l->len = len;
+  l->ticket = ticket;
+  *out = wrap_new(env, inst, id, strong, forbidden);
+  if (*out == NULL) {
+    loan_end(inst, id);
+    return NO_LOAN;
+  }
+  return id;
 }
 
-/* ---- chunks lent to JavaScript ----
- *
- * JavaScript keeps whole chunks across scopes: it bumps views in them, and
- * at a scope's close moves each chunk's memory to a fresh ArrayBuffer
- * (ArrayBuffer.prototype.transfer), which detaches every view the scope
- * handed out without a native call. chunkRelease gives a chunk back; a
- * chunk whose ArrayBuffer JavaScript lost (collected, or transferred away by
- * the user) comes back through its finaliser, once its memory has no
- * ArrayBuffer left. */
-
-typedef struct chunk_rec {
-  instance *inst;
-  uint32_t heap_gen;
-  void *ptr;
-  uint64_t ticket;
-} chunk_rec;
-
-static void chunk_finalize(napi_env env, void *data, void *hint) {
-  (void)env;
-  (void)data;
-  chunk_rec *rec = hint;
-  instance *inst = rec->inst;
-  /* Released already (then the ticket is stale), or lent by a heap that
-   * configure() replaced: nothing to give back. */
-  if (!inst->exiting && rec->heap_gen == inst->heap_gen &&
-      samm_chunk_ticket(inst->heap, rec->ptr) == rec->ticket)
-    samm_chunk_return(inst->heap, rec->ptr, rec->ticket);
-  free(rec);
-  inst->live_blocks--;
-  instance_free_if_done(inst);
+/* Makes the most recent wrap a pooled one (file comment): re-wraps the
+ * newest pooled chunk, or lends one into the pool. Best effort. */
+static void pool_renew(napi_env env, instance *inst) {
+  uint32_t id = inst->chunks.tail;
+  bool forbidden = false;
+  napi_value ab;
+  if (id != NO_LOAN) {
+    /* Pooled wraps were never shown: nothing can read them but this. */
+    loan *l = &inst->loans[id];
+    if (wrap_get(env, l, &ab) == WRAP_INTACT) napi_detach_arraybuffer(env, ab);
+    if (wrap_new(env, inst, id, true, &forbidden) != NULL) return;
+    /* It cannot stay pooled without a wrap: take it out and end it. */
+    pool *p = &inst->chunks;
+    uint32_t prev = NO_LOAN;
+    for (uint32_t i = p->head; i != id; i = inst->loans[i].next) prev = i;
+    if (prev == NO_LOAN) p->head = NO_LOAN; else inst->loans[prev].next = NO_LOAN;
+    p->tail = prev;
+    p->count--;
+    inst->loans[id].pooled = false;
+    loan_end(inst, id);
+    pool_counts(inst);
+  } else {
+    id = lend(env, inst, 0, true, &ab, &forbidden);
+    if (id != NO_LOAN) pool_push(inst, &inst->chunks, id);
+  }
+  clear_pending(env);
 }
 
-/* chunkLend(size?) -> ArrayBuffer over a whole chunk (size omitted or at
- * most a chunk) or over a block of at least size bytes, or undefined when
- * external buffers are not allowed here. */
-static napi_value chunk_lend(napi_env env, napi_callback_info info) {
+/* take(size?) -> ArrayBuffer over a whole chunk (size omitted or 0), a span
+ * (size: SPAN_CHUNKS chunks) or a block of its own of at least size bytes
+ * (more than a span); its loan id in mailbox[0]. undefined when external
+ * buffers are not allowed here. */
+static napi_value take(napi_env env, napi_callback_info info) {
   GET_ARGS(1);
   uint64_t size = 0;
   napi_valuetype t = napi_undefined;
   if (argc >= 1) NAPI_CALL(env, napi_typeof(env, argv[0], &t));
   NAPI_ASSERT(env, t == napi_undefined || arg_u64(env, argv[0], &size), "ERR_SAMM_INVALID_ARG",
-              "chunkLend(size?)");
-  chunk_rec *rec = malloc(sizeof *rec);
-  if (rec == NULL) return throw_samm(env, SAMM_ENOMEM);
-  size_t len = 0;
-  uint64_t ticket = 0;
-  void *p = samm_chunk_lend(inst->heap, size, &len, &ticket);
-  if (p == NULL) {
-    free(rec);
-    return throw_samm(env, samm_heap_last_error(inst->heap));
+              "take(size?)");
+  size_t chunk = chunk_size(inst);
+  pool *p = size <= chunk ? &inst->chunks : size == SPAN_CHUNKS * chunk ? &inst->spans : NULL;
+  napi_value ab = NULL;
+  bool forbidden = false;
+  uint32_t id = p != NULL ? pool_pop(inst, p) : NO_LOAN;
+  if (id != NO_LOAN) {
+    loan *l = &inst->loans[id];
+    /* Shown from now on: a weak reference, so that a scope dropped without
+     * close() loses nothing for good. */
+    if (napi_get_reference_value(env, l->wrap, &ab) != napi_ok || ab == NULL ||
+        napi_reference_unref(env, l->wrap, NULL) != napi_ok) {
+      loan_end(inst, id);
+      id = NO_LOAN;
+      ab = NULL;
+    }
   }
-  *rec = (chunk_rec){inst, inst->heap_gen, p, ticket};
-  napi_value ab;
-  napi_status st = napi_create_external_arraybuffer(env, p, len, chunk_finalize, rec, &ab);
-  if (st != napi_ok) {
-    samm_chunk_return(inst->heap, p, ticket);
-    free(rec);
-    return wrap_failed(env, st);
+  if (id == NO_LOAN) {
+    id = lend(env, inst, p == &inst->chunks ? 0 : (size_t)size, false, &ab, &forbidden);
+    if (id == NO_LOAN) {
+      if (!forbidden) return NULL;
+      napi_value undef;
+      NAPI_CALL(env, napi_get_undefined(env, &undef));
+      return undef;
+    }
   }
-  inst->live_blocks++;
+  /* Keep a pooled wrap the most recent one: at teardown, the wrap Node
+   * detaches first is then one nobody else could have moved. */
+  if (inst->newest == id) pool_renew(env, inst);
+  inst->mailbox[MAILBOX_ID] = id;
   return ab;
 }
 
-/* chunkRelease(arrayBuffer): detaches it and takes its chunk back at once.
- * false when it was detached already (its finaliser returns the chunk). */
-static napi_value chunk_release(napi_env env, napi_callback_info info) {
+/* recycle(id) -> true when the loan's wrap was detached and the loan went
+ * back to its pool with a fresh one; false when the wrap had been detached
+ * by someone else (the loan is then moved, and comes back through its
+ * finaliser). A loan of no pool's size goes back to the heap. */
+static napi_value recycle(napi_env env, napi_callback_info info) {
   GET_ARGS(1);
-  bool is_ab = false;
-  void *data = NULL;
-  size_t len = 0;
-  NAPI_ASSERT(env, argc == 1 && napi_is_arraybuffer(env, argv[0], &is_ab) == napi_ok && is_ab &&
-                       napi_get_arraybuffer_info(env, argv[0], &data, &len) == napi_ok,
-              "ERR_SAMM_INVALID_ARG", "chunkRelease(arrayBuffer)");
-  napi_value out;
-  uint64_t ticket = data == NULL ? 0 : samm_chunk_ticket(inst->heap, data);
-  if (ticket == 0) {
-    NAPI_CALL(env, napi_get_boolean(env, false, &out));
-    return out;
+  uint32_t id;
+  loan *l = arg_loan(env, inst, argv[0], &id);
+  if (l == NULL) return NULL;
+  napi_value old;
+  if (l->moved || wrap_get(env, l, &old) != WRAP_INTACT) {
+    l->moved = true;
+    return boolean(env, false);
   }
-  NAPI_CALL(env, napi_detach_arraybuffer(env, argv[0]));
-  int err = samm_chunk_return(inst->heap, data, ticket);
+  NAPI_CALL(env, napi_detach_arraybuffer(env, old));
+  pool *p = pool_of(inst, l);
+  bool forbidden = false;
+  if (p == NULL || wrap_new(env, inst, id, true, &forbidden) == NULL) {
+    /* The old wrap is detached and no new one stands: the memory is free. */
+    clear_pending(env);
+    int err = loan_end(inst, id);
+    if (err != SAMM_EOK) return throw_samm(env, err);
+    return boolean(env, true);
+  }
+  pool_push(inst, p, id);
+  return boolean(env, true);
+}
+
+/* release(id) -> true when the loan's memory went back to the heap now (its
+ * wrap detached first); false when the wrap had been detached by someone
+ * else (the loan is then moved, and comes back through its finaliser). */
+static napi_value release(napi_env env, napi_callback_info info) {
+  GET_ARGS(1);
+  uint32_t id;
+  loan *l = arg_loan(env, inst, argv[0], &id);
+  if (l == NULL) return NULL;
+  napi_value ab;
+  if (l->moved || wrap_get(env, l, &ab) != WRAP_INTACT) {
+    l->moved = true;
+    return boolean(env, false);
+  }
+  NAPI_CALL(env, napi_detach_arraybuffer(env, ab));
+  int err = loan_end(inst, id);
   if (err != SAMM_EOK) return throw_samm(env, err);
-  NAPI_CALL(env, napi_get_boolean(env, true, &out));
+  return boolean(env, true);
+}
+
+/* releasePool() -> how many pooled chunks and spans went back to the heap. */
+static napi_value release_pool(napi_env env, napi_callback_info info) {
+  GET_ARGS(1);
+  (void)argv;
+  uint32_t n = 0;
+  pool *pools[] = {&inst->chunks, &inst->spans};
+  for (int i = 0; i < 2; i++) {
+    uint32_t id;
+    while ((id = pool_pop(inst, pools[i])) != NO_LOAN) {
+      napi_value ab;
+      if (wrap_get(env, &inst->loans[id], &ab) == WRAP_INTACT) napi_detach_arraybuffer(env, ab);
+      loan_end(inst, id);
+      n++;
+    }
+  }
+  napi_value out;
+  NAPI_CALL(env, napi_create_uint32(env, n, &out));
   return out;
 }
 
-/* setIdleHook(fn): see call_idle_hook. */
-static napi_value set_idle_hook(napi_env env, napi_callback_info info) {
-  GET_ARGS(1);
-  napi_valuetype t;
-  NAPI_ASSERT(env, argc == 1 && napi_typeof(env, argv[0], &t) == napi_ok && t == napi_function,
-              "ERR_SAMM_INVALID_ARG", "setIdleHook(fn)");
-  if (inst->idle_async == NULL) {
-    napi_value name;
-    NAPI_CALL(env, napi_create_string_utf8(env, "samm:idle", NAPI_AUTO_LENGTH, &name));
-    NAPI_CALL(env, napi_async_init(env, NULL, name, &inst->idle_async));
-  }
-  if (inst->idle_hook != NULL) NAPI_CALL(env, napi_delete_reference(env, inst->idle_hook));
-  inst->idle_hook = NULL;
-  NAPI_CALL(env, napi_create_reference(env, argv[0], 1, &inst->idle_hook));
-  inst->env = env;
-  return NULL;
-}
-
 /* ---- medium / long ---- */
-
-static void block_finalize(napi_env env, void *data, void *hint) {
-  (void)env;
-  (void)data;
-  block_rec *rec = hint;
-  instance *inst = rec->inst;
-  if (!rec->freed && !inst->exiting) samm_free(inst->heap, rec->ptr);
-  free(rec);
-  inst->live_blocks--;
-  instance_free_if_done(inst);
-}
 
 /* alloc(cls, size, zero) -> Buffer, or undefined when external buffers are
  * not allowed here. */
@@ -429,50 +594,67 @@ static napi_value block_alloc(napi_env env, napi_callback_info info) {
                        napi_get_value_bool(env, argv[2], &zero) == napi_ok,
               "ERR_SAMM_INVALID_ARG", "alloc(cls, size, zero)");
   if (cls != SAMM_MEDIUM && cls != SAMM_LONG) return throw_samm(env, SAMM_EINVALID_CLASS);
-  block_rec *rec = malloc(sizeof *rec);
-  if (rec == NULL) return throw_samm(env, SAMM_ENOMEM);
+  uint32_t id = loan_new(inst);
+  if (id == NO_LOAN) return throw_samm(env, SAMM_ENOMEM);
   void *p = samm_alloc(inst->heap, (samm_class)cls, (size_t)size);
   if (p == NULL) {
-    free(rec);
+    loan_discard(inst, id);
     return throw_samm(env, samm_heap_last_error(inst->heap));
   }
   if (zero) memset(p, 0, (size_t)size);
-  *rec = (block_rec){inst, p, false};
-  napi_value buf;
-  napi_status st = napi_create_external_buffer(env, (size_t)size, p, block_finalize, rec, &buf);
-  if (st != napi_ok) {
-    samm_free(inst->heap, p);
-    free(rec);
-    return wrap_failed(env, st);
+  loan *l = &inst->loans[id];
+  l->kind = LOAN_BLOCK;
+  l->ptr = p;
+  l->len = (size_t)size;
+  int64_t change;
+  napi_adjust_external_memory(env, (int64_t)size, &change);
+  bool forbidden = false;
+  napi_value buf = wrap_new(env, inst, id, false, &forbidden);
+  if (buf == NULL) {
+    loan_end(inst, id);
+    if (!forbidden) return NULL;
+    napi_value undef;
+    NAPI_CALL(env, napi_get_undefined(env, &undef));
+    return undef;
   }
-  inst->live_blocks++;
-  NAPI_CALL(env, napi_wrap(env, buf, rec, NULL, NULL, NULL));
+  /* free() finds the loan from the Buffer; without the tag the loan still
+   * comes back through its finaliser. */
+  if (napi_wrap(env, buf, (void *)(uintptr_t)(id + 1), NULL, NULL, NULL) != napi_ok)
+    clear_pending(env);
   return buf;
 }
 
-/* free(buffer): the buffer alloc() returned. */
+/* free(buffer) -> true when the block went back to the heap now; false
+ * when its ArrayBuffer had been detached by someone else (it then comes
+ * back through its finaliser). Throws BAD_POINTER for a Buffer alloc() did
+ * not return or that was freed already. */
 static napi_value block_free(napi_env env, napi_callback_info info) {
   GET_ARGS(1);
-  block_rec *rec = NULL;
+  void *tag = NULL;
   bool is_buffer = false;
   NAPI_ASSERT(env, argc == 1 && napi_is_buffer(env, argv[0], &is_buffer) == napi_ok && is_buffer,
               "ERR_SAMM_INVALID_ARG", "free(buffer)");
-  if (napi_remove_wrap(env, argv[0], (void **)&rec) != napi_ok || rec == NULL) {
-    bool pending = false;
-    napi_is_exception_pending(env, &pending);
-    if (pending) {
-      napi_value ignored;
-      napi_get_and_clear_last_exception(env, &ignored);
-    }
+  if (napi_unwrap(env, argv[0], &tag) != napi_ok || tag == NULL) {
+    clear_pending(env);
     return throw_samm(env, SAMM_EBAD_POINTER);
   }
+  uint32_t id = (uint32_t)((uintptr_t)tag - 1);
+  loan *l = loan_get(inst, id);
+  if (l == NULL || l->kind != LOAN_BLOCK) return throw_samm(env, SAMM_EDOUBLE_FREE);
   napi_value ab;
   NAPI_CALL(env, napi_get_typedarray_info(env, argv[0], NULL, NULL, NULL, &ab, NULL));
+  bool detached = false;
+  NAPI_CALL(env, napi_is_detached_arraybuffer(env, ab, &detached));
+  if (detached || l->moved) {
+    l->moved = true;
+    return boolean(env, false);
+  }
   NAPI_CALL(env, napi_detach_arraybuffer(env, ab));
-  int err = samm_free(inst->heap, rec->ptr);
-  rec->freed = true;
+  void *removed;
+  napi_remove_wrap(env, argv[0], &removed);
+  int err = loan_end(inst, id);
   if (err != SAMM_EOK) return throw_samm(env, err);
-  return NULL;
+  return boolean(env, true);
 }
 
 /* ---- heap-wide ---- */
@@ -486,6 +668,19 @@ static napi_value stats_json(napi_env env, napi_callback_info info) {
   size_t n = samm_stats_json(&s, buf, sizeof buf);
   napi_value out;
   NAPI_CALL(env, napi_create_string_utf8(env, buf, n < sizeof buf ? n : sizeof buf - 1, &out));
+  return out;
+}
+
+/* activity() -> a count that moves whenever the native heap is used. */
+static napi_value activity(napi_env env, napi_callback_info info) {
+  GET_ARGS(1);
+  (void)argv;
+  samm_stats s;
+  samm_stats_get(inst->heap, &s);
+  napi_value out;
+  NAPI_CALL(env, napi_create_double(env, (double)(s.bump.allocs + s.slab.allocs + s.slab.frees +
+                                                  s.region.allocs + s.region.frees),
+                                    &out));
   return out;
 }
 
@@ -515,10 +710,11 @@ static napi_value configure(napi_env env, napi_callback_info info) {
     if (i == SAMM_OPT_max_bytes) {
       samm_heap_set_limit(inst->heap, v);
     } else if (i == SAMM_OPT_idle_trim_ms) {
-      if (start_timer(env, inst, v) != 0) return throw_samm(env, SAMM_ENOMEM);
+      inst->idle_trim_ms = v;
     } else {
-      /* Structural options need a fresh heap: only while nothing is live
-       * (records of freed blocks awaiting their finaliser never touch it). */
+      /* Structural options need a fresh heap: only while nothing is lent
+       * (JavaScript empties the pools first; wraps of loans already ended
+       * never touch the heap). */
       samm_stats s;
       samm_stats_get(inst->heap, &s);
       if (s.scopes_open || s.slab.in_use || s.region.in_use || s.chunks_lent)
@@ -528,6 +724,7 @@ static napi_value configure(napi_env env, napi_callback_info info) {
       samm_heap_destroy(inst->heap);
       inst->heap = fresh;
       inst->heap_gen++;
+      pool_counts(inst);
     }
     return NULL;
   }
@@ -580,26 +777,43 @@ NAPI_MODULE_INIT() {
   samm_config_init(&cfg);
   samm_config_from_env(&cfg, NULL);
   inst->heap = samm_heap_create(&cfg);
-  inst->free_slot = UINT32_MAX;
+  inst->free_loan = NO_LOAN;
+  inst->chunks = inst->spans = (pool){NO_LOAN, NO_LOAN, 0};
+  inst->newest = NO_LOAN;
+  inst->idle_trim_ms = cfg.idle_trim_ms;
+  inst->env = env;
   if (inst->heap == NULL) {
     free(inst);
     napi_throw_error(env, "ERR_SAMM_NOMEM", "cannot create the SAMM heap");
     return NULL;
   }
-  NAPI_CALL(env, napi_set_instance_data(env, inst, NULL, NULL));
-  NAPI_CALL(env, napi_add_env_cleanup_hook(env, cleanup, inst));
-  start_timer(env, inst, cfg.idle_trim_ms);
+  /* The mailbox lives in V8's memory, held for good by a reference: its
+   * bytes never move. */
+  napi_value ab, mailbox;
+  napi_ref keep;
+  void *data = NULL;
+  if (napi_create_arraybuffer(env, MAILBOX_LEN * sizeof(double), &data, &ab) != napi_ok ||
+      napi_create_typedarray(env, napi_float64_array, MAILBOX_LEN, ab, 0, &mailbox) != napi_ok ||
+      napi_create_reference(env, ab, 1, &keep) != napi_ok ||
+      napi_set_instance_data(env, inst, NULL, NULL) != napi_ok ||
+      napi_add_env_cleanup_hook(env, cleanup, inst) != napi_ok) {
+    samm_heap_destroy(inst->heap);
+    free(inst);
+    throw_last(env);
+    return NULL;
+  }
+  inst->mailbox = data;
 
   napi_property_descriptor props[] = {
-      {"scopeOpen", NULL, scope_open, NULL, NULL, NULL, napi_default, NULL},
-      {"scopeTake", NULL, scope_take, NULL, NULL, NULL, napi_default, NULL},
-      {"scopeClose", NULL, scope_close, NULL, NULL, NULL, napi_default, NULL},
-      {"chunkLend", NULL, chunk_lend, NULL, NULL, NULL, napi_default, NULL},
-      {"chunkRelease", NULL, chunk_release, NULL, NULL, NULL, napi_default, NULL},
-      {"setIdleHook", NULL, set_idle_hook, NULL, NULL, NULL, napi_default, NULL},
+      {"mailbox", NULL, NULL, NULL, NULL, mailbox, napi_enumerable, NULL},
+      {"take", NULL, take, NULL, NULL, NULL, napi_default, NULL},
+      {"recycle", NULL, recycle, NULL, NULL, NULL, napi_default, NULL},
+      {"release", NULL, release, NULL, NULL, NULL, napi_default, NULL},
+      {"releasePool", NULL, release_pool, NULL, NULL, NULL, napi_default, NULL},
       {"alloc", NULL, block_alloc, NULL, NULL, NULL, napi_default, NULL},
       {"free", NULL, block_free, NULL, NULL, NULL, napi_default, NULL},
       {"statsJson", NULL, stats_json, NULL, NULL, NULL, napi_default, NULL},
+      {"activity", NULL, activity, NULL, NULL, NULL, napi_default, NULL},
       {"collect", NULL, collect, NULL, NULL, NULL, napi_default, NULL},
       {"configure", NULL, configure, NULL, NULL, NULL, napi_default, NULL},
       {"config", NULL, config_get, NULL, NULL, NULL, napi_default, NULL},

@@ -186,6 +186,11 @@ typedef struct samm_scope samm_scope;
 samm_heap *samm_heap_create(const samm_config *cfg);
 /* Releases every byte of the heap, open scopes included. */
 void samm_heap_destroy(samm_heap *heap);
+/* Marks the segment holding ptr (any memory the heap handed out) as possibly
+ * still read through a view the caller cannot take back, such as memory a
+ * caller moved into another thread: samm_heap_destroy then leaves it mapped
+ * rather than unmapping what someone may still read. 0 or SAMM_EBAD_POINTER. */
+int samm_heap_keep_mapped(samm_heap *heap, const void *ptr);
 /* The reason of the last failure on this heap (SAMM_EOK if none). */
 int samm_heap_last_error(const samm_heap *heap);
 /* Changes the budget. A budget below what is committed now refuses new

@@ -179,6 +179,37 @@ static void heaps_are_independent(void **state) {
   samm_heap_destroy(b);
 }
 
+/* Memory marked kept mapped survives the heap's destruction with its bytes;
+ * everything else is unmapped, and a pointer the heap never handed out is
+ * refused. */
+static void kept_memory_outlives_the_heap(void **state) {
+  (void)state;
+  fault_os f;
+  fault_os_init(&f);
+  samm_heap *h = heap_with(&f, 0);
+  size_t len = 0;
+  uint64_t ticket = 0;
+  uint8_t *chunk = samm_chunk_lend(h, 0, &len, &ticket);
+  uint8_t *block = samm_alloc(h, SAMM_MEDIUM, 4096);
+  uint8_t *other = samm_alloc(h, SAMM_LONG, 100000);
+  assert_non_null(chunk);
+  assert_non_null(block);
+  assert_non_null(other);
+  memset(chunk, 0x5a, len);
+  memset(block, 0x6b, 4096);
+  int outside;
+  assert_int_equal(samm_heap_keep_mapped(h, &outside), SAMM_EBAD_POINTER);
+  assert_int_equal(samm_heap_keep_mapped(h, NULL), SAMM_EBAD_POINTER);
+  assert_int_equal(samm_heap_keep_mapped(h, chunk), SAMM_EOK);
+  assert_int_equal(samm_heap_keep_mapped(h, block + 100), SAMM_EOK);
+  samm_heap_destroy(h);
+  /* The chunk and the slab span holding the block: one chunk size each. */
+  assert_int_equal(f.mapped, 2 * len);
+  for (size_t i = 0; i < len; i++) assert_int_equal(chunk[i], 0x5a);
+  for (size_t i = 0; i < 4096; i++) assert_int_equal(block[i], 0x6b);
+  munmap(chunk, len); /* the span stays mapped until the process ends */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(default_and_bad_configs),
@@ -189,6 +220,7 @@ int main(void) {
       cmocka_unit_test(limit_can_change_at_run_time),
       cmocka_unit_test(stats_render_as_json),
       cmocka_unit_test(heaps_are_independent),
+      cmocka_unit_test(kept_memory_outlives_the_heap),
   };
   return cmocka_run_group_tests_name("heap", tests, NULL, NULL);
 }

@@ -1,0 +1,188 @@
+'use strict'
+// Memory a caller moves out of SAMM's ArrayBuffer itself - a web-stream BYOB
+// read, ArrayBuffer.prototype.transfer(), a postMessage of the moved
+// ArrayBuffer to another thread - is never reused while the moved view can
+// still read it, never moved by SAMM to another thread, and never unmapped
+// under another thread when a worker exits.
+const { test } = require('node:test')
+const assert = require('node:assert/strict')
+const path = require('node:path')
+const { spawnSync } = require('node:child_process')
+const { MessageChannel, receiveMessageOnPort, Worker } = require('node:worker_threads')
+const samm = require('../..')
+
+const ROOT = path.join(__dirname, '..', '..')
+const medium = samm.site('moved.medium', { class: 'medium' })
+const long = samm.site('moved.long', { class: 'long' })
+
+// Reads one byte into view through a BYOB reader: the stream moves view's
+// memory into a new ArrayBuffer (view.buffer is detached) and hands back a
+// view over it.
+async function byobRead (view) {
+  const stream = new ReadableStream({
+    type: 'bytes',
+    pull (controller) {
+      const req = controller.byobRequest
+      req.view[0] = 0x5a
+      req.respond(1)
+    }
+  })
+  const { value } = await stream.getReader({ mode: 'byob' }).read(view)
+  return value
+}
+
+// The byte length of a view over the whole memory that view's memory moved to.
+function whole (moved) { return new Uint8Array(moved.buffer) }
+
+test('a scope block larger than a span, moved by a BYOB read, is not reused while the moved view lives', async () => {
+  const size = 4 * samm.config().chunkSize + 4096
+  const s1 = samm.scope()
+  const buf = s1.allocUnsafe(size).fill(0x11)
+  const kept = whole(await byobRead(buf))
+  assert.equal(buf.length, 0, 'the read moved the memory')
+  assert.equal(kept.length, buf.buffer.byteLength + kept.length, 'the moved view covers the block')
+  s1.close()
+  const movedBefore = samm.stats().movedBlocks
+  for (let i = 0; i < 4; i++) {
+    const s2 = samm.scope()
+    const other = s2.allocUnsafe(size).fill(0x42)
+    assert.equal(kept[1], 0x11, 'the kept view still reads its own bytes')
+    kept[2] = 0x99
+    assert.equal(other[2], 0x42, 'a write through the kept view reaches no other scope')
+    s2.close()
+  }
+  assert.ok(samm.stats().movedBlocks >= movedBefore)
+})
+
+test('a chunk moved out of a scope buffer is not pooled again', async () => {
+  const s1 = samm.scope()
+  const buf = s1.allocUnsafe(1024).fill(0x21)
+  const kept = whole(await byobRead(buf))
+  const moved = samm.stats().movedBlocks
+  s1.close()
+  assert.equal(samm.stats().movedBlocks, moved + 1)
+  const scopes = []
+  for (let i = 0; i < 40; i++) {
+    const s = samm.scope()
+    s.allocUnsafe(samm.config().chunkSize - 64).fill(0x43)
+    scopes.push(s)
+  }
+  assert.equal(kept[1], 0x21, 'no later scope got the moved chunk')
+  for (const s of scopes) s.close()
+})
+
+test('a medium buffer moved by a BYOB read: free() returns false and the slot is not reused', async () => {
+  const buf = samm.allocUnsafe(8192, medium).fill(0x31)
+  const kept = whole(await byobRead(buf))
+  assert.equal(samm.free(buf), false, 'nothing was released: the memory lives on in the moved view')
+  assert.equal(samm.free(buf), false, 'and again')
+  const others = []
+  for (let i = 0; i < 64; i++) others.push(samm.allocUnsafe(8192, medium).fill(0x43))
+  assert.equal(kept[1], 0x31)
+  kept[3] = 0x77
+  assert.ok(others.every((o) => o[3] === 0x43))
+  for (const o of others) samm.free(o)
+})
+
+test('a long buffer moved with transfer() is not released by free()', { skip: typeof ArrayBuffer.prototype.transfer !== 'function' && 'no ArrayBuffer.prototype.transfer on this line' }, () => {
+  const buf = samm.allocUnsafe(100000, long).fill(0x61)
+  const moved = new Uint8Array(buf.buffer.transfer())
+  assert.equal(samm.free(buf), false)
+  const other = samm.allocUnsafe(100000, long).fill(0x62)
+  assert.equal(moved[99999], 0x61)
+  samm.free(other)
+})
+
+test('postMessage never moves a scope buffer\'s ArrayBuffer to another thread: it copies or refuses', () => {
+  for (let i = 0; i < 3; i++) { // the first scope wraps a chunk, later ones reuse it
+    const s = samm.scope()
+    const buf = s.allocUnsafe(64).fill(7)
+    const ab = buf.buffer
+    const { port1, port2 } = new MessageChannel()
+    try {
+      port1.postMessage(ab, [ab]) // Node 20 copies, later lines refuse
+      assert.equal(new Uint8Array(receiveMessageOnPort(port2).message)[0], 7, 'copied')
+    } catch (err) {
+      assert.equal(err.name, 'DataCloneError')
+    }
+    port1.close()
+    assert.equal(buf.length, 64, 'still here')
+    assert.equal(buf[0], 7)
+    s.close()
+    assert.equal(buf.length, 0)
+  }
+})
+
+// Runs script in a fresh node whose main thread never loads SAMM; returns
+// its exit status and output.
+function runIsolated (script) {
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60000, env: { ...process.env, SAMM_ROOT: ROOT } })
+  return { status: r.status, signal: r.signal, out: r.stdout + r.stderr }
+}
+
+test('a worker that loads SAMM exits cleanly when the main thread never loaded it', () => {
+  const r = runIsolated(`
+    const { Worker } = require('node:worker_threads')
+    let n = 0
+    function next () {
+      const w = new Worker("const samm = require(process.env.SAMM_ROOT); samm.run(() => samm.allocUnsafe(100, samm.site('w', { class: 'short' })).fill(1)); samm.alloc(5000, samm.site('m', { class: 'medium' }))", { eval: true })
+      w.on('exit', (code) => { if (code !== 0) process.exit(3); if (++n < 5) next(); else console.log('done') })
+    }
+    next()
+  `)
+  assert.equal(r.signal, null, r.out)
+  assert.equal(r.status, 0, r.out)
+  assert.match(r.out, /done/)
+})
+
+// A worker moves SAMM memory out of its ArrayBuffer, posts the moved
+// ArrayBuffer to the main thread and exits; the main thread then reads it.
+function movedToMain (what) {
+  return runIsolated(`
+    const { Worker } = require('node:worker_threads')
+    const w = new Worker(\`
+      const { parentPort } = require('node:worker_threads')
+      const samm = require(process.env.SAMM_ROOT)
+      const short = samm.site('w.short', { class: 'short' })
+      const medium = samm.site('w.medium', { class: 'medium' })
+      async function byob (view) {
+        const stream = new ReadableStream({ type: 'bytes', pull (c) { c.byobRequest.view[0] = 0x5a; c.byobRequest.respond(1) } })
+        return (await stream.getReader({ mode: 'byob' }).read(view)).value.buffer
+      }
+      ;(async () => {
+        let ab
+        if ('${what}' === 'closed-scope') {
+          const s = samm.scope(); const b = s.allocUnsafe(100000).fill(0x33); ab = await byob(b); s.close()
+        } else if ('${what}' === 'open-scope') {
+          const s = samm.scope(); const b = s.allocUnsafe(100000).fill(0x33); ab = await byob(b)
+        } else {
+          const b = samm.allocUnsafe(100000, medium).fill(0x33); ab = await byob(b)
+        }
+        parentPort.postMessage(ab, [ab])
+        // Churn so that the worker's heap would reuse or trim what it could.
+        for (let i = 0; i < 50; i++) samm.run(() => samm.allocUnsafe(200000, short).fill(0x44))
+        samm.collect()
+      })()
+    \`, { eval: true })
+    let ab
+    w.on('message', (m) => { ab = m })
+    w.on('exit', async () => {
+      // Give the worker's teardown time to finish, then read every byte.
+      await new Promise((r) => setTimeout(r, 100))
+      const v = new Uint8Array(ab)
+      let sum = 0
+      for (let i = 1; i < 100000; i++) sum += v[i] === 0x33 ? 0 : 1
+      v.fill(0x55)
+      console.log('read', v.length, 'bytes,', sum, 'changed')
+    })
+  `)
+}
+
+for (const what of ['closed-scope', 'open-scope', 'medium']) {
+  test(`memory a worker moved to the main thread (${what}) stays mapped after the worker exits`, () => {
+    const r = movedToMain(what)
+    assert.equal(r.signal, null, r.out)
+    assert.equal(r.status, 0, r.out)
+    assert.match(r.out, /read \d+ bytes, 0 changed/)
+  })
+}
