@@ -50,7 +50,9 @@ const cases = [
   ['configure: chunk not a multiple of 64 KiB', () => samm.configure({ chunkSize: 100000 }), 'ERR_SAMM_INVALID_ARG', RangeError],
   ['configure: debug level 9', () => samm.configure({ debug: 9 }), 'ERR_SAMM_INVALID_ARG', RangeError],
   ['configure: bad onLimit', () => samm.configure({ onLimit: 'ignore' }), 'ERR_SAMM_INVALID_ARG', TypeError],
-  ['configure: budget a string', () => samm.configure({ maxBytes: '1g' }), 'ERR_SAMM_INVALID_ARG', TypeError]
+  ['configure: budget a string', () => samm.configure({ maxBytes: '1g' }), 'ERR_SAMM_INVALID_ARG', TypeError],
+  ['configure: bad onEscape', () => samm.configure({ onEscape: 'ignore' }), 'ERR_SAMM_INVALID_ARG', TypeError],
+  ['configure: escapeFile not a string', () => samm.configure({ escapeFile: 42 }), 'ERR_SAMM_INVALID_ARG', TypeError]
 ]
 
 for (const [name, fn, code, type] of cases) {
