@@ -10,7 +10,9 @@
 //                collection forced, plus the same preload;
 //   - env N:     SAMM_TRACE + SAMM_PROFILE_SAMPLE=N alone (a service started
 //                by its own process manager: no preload).
-// REPS interleaved runs of each, autocannon on 127.0.0.1, medians.
+// REPS interleaved runs of each, autocannon on 127.0.0.1, medians of the
+// throughput and of the service's CPU time per request (from /proc: on a
+// shared machine it moves less than the throughput does).
 //
 //   node bench/profile-overhead.js [reps=3] [seconds=8] [configs=off,full,sampled:100,sampled:1000,env:100,env:1000]
 
@@ -53,6 +55,16 @@ function start (env) {
   })
 }
 
+// CPU seconds (user + system) the process has used.
+function cpuSeconds (pid) {
+  try {
+    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    return (Number(f[11]) + Number(f[12])) / 100
+  } catch {
+    return NaN
+  }
+}
+
 async function once (config) {
   const [kind, n] = config.split(':')
   const env = { ...process.env }
@@ -66,8 +78,10 @@ async function once (config) {
   const { child, url } = await start(env)
   try {
     await autocannon({ url, connections: 32, duration: 2 }) // warm-up
+    const cpu0 = cpuSeconds(child.pid)
     const r = await autocannon({ url, connections: 32, duration: seconds })
-    return r.requests.average
+    const cpu = cpuSeconds(child.pid) - cpu0
+    return { rps: r.requests.average, cpuUs: 1e6 * cpu / r.requests.total }
   } finally {
     child.kill('SIGTERM')
     await new Promise((resolve) => child.once('exit', resolve))
@@ -81,20 +95,26 @@ function median (v) {
 }
 
 async function main () {
-  const results = new Map(configs.map((c) => [c, []]))
+  const results = new Map(configs.map((c) => [c, { rps: [], cpu: [] }]))
   for (let r = 0; r < reps; r++) {
     const line = []
     for (const c of configs) {
-      const rps = await once(c)
-      results.get(c).push(rps)
-      line.push(`${c} ${rps.toFixed(0)}`)
+      const m = await once(c)
+      results.get(c).rps.push(m.rps)
+      results.get(c).cpu.push(m.cpuUs)
+      line.push(`${c} ${m.rps.toFixed(0)} req/s ${m.cpuUs.toFixed(0)} us/req`)
     }
-    console.error(`repetition ${r + 1}/${reps}: ${line.join(', ')} req/s`)
+    console.error(`repetition ${r + 1}/${reps}: ${line.join(', ')}`)
   }
-  const base = median(results.get(configs[0]))
-  console.log('| configuration | requests/s (median) | ratio |')
-  console.log('|---|---:|---:|')
-  for (const c of configs) console.log(`| ${label(c)} | ${median(results.get(c)).toFixed(0)} | ${(median(results.get(c)) / base).toFixed(2)} |`)
+  const base = results.get(configs[0])
+  const rps0 = median(base.rps)
+  const cpu0 = median(base.cpu)
+  console.log('| configuration | requests/s (median) | ratio | service CPU µs per request (median) | ratio |')
+  console.log('|---|---:|---:|---:|---:|')
+  for (const c of configs) {
+    const { rps, cpu } = results.get(c)
+    console.log(`| ${label(c)} | ${median(rps).toFixed(0)} | ${(median(rps) / rps0).toFixed(2)} | ${median(cpu).toFixed(0)} | ${(median(cpu) / cpu0).toFixed(2)} |`)
+  }
   console.log(`\n${reps} interleaved repetitions of ${seconds} s after a 2 s warm-up, 32 connections, node ${process.version}; ratios to the first line`)
 }
 

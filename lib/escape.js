@@ -3,8 +3,14 @@
 // length 0 from its scope's close on: the profile said the site's buffers
 // die in their request, and it was wrong. So a sample of the short-class
 // allocations made through sites is watched: every site's first FIRST
-// allocations, then one in EVERY on average (a countdown on the Site that
-// the allocation path decrements; only a watched allocation pays more).
+// allocations, then about one request in EVERY: the gap between watched
+// allocations is drawn at random with a mean of EVERY times the site's
+// allocations per request (per scope opened since the site was made).
+// The allocation path only decrements a countdown on the Site; a watched
+// allocation costs a WeakRef and a record, a few microseconds all told
+// (the WeakRef keeps the buffer through young-generation collections), so
+// the sample is counted in requests, not in allocations: a site making 150
+// short allocations per request pays as little as one making one.
 //
 // A watched buffer is held through a WeakRef. Once a second (SWEEP_MS) a
 // sweep drops the ones collected and notes the ones whose memory was
@@ -19,12 +25,14 @@
 // come from the V8 heap, for the rest of the process.
 //
 // A quiet service may run no major collection for minutes. When a suspect
-// has waited FORCE_AFTER_MS (5 s) without one, the watch runs a full
+// has waited FORCE_AFTER_MS (2 s) without one, the watch runs a full
 // collection itself (in a task of its own, so that the sweep's look at the
-// suspects does not keep them alive through it): at most about one per
-// FORCE_AFTER_MS, and only while a watched buffer survived the sweeps of
-// that long after its scope closed (kept, or promoted to the old
-// generation before its request ended).
+// suspects does not keep them alive through it), at most about one per
+// FORCE_AFTER_MS and no more than FORCE_SHARE (1 %) of the time: a heap
+// whose collection takes 50 ms is forced at most every 5 s. Suspects last
+// until a major collection even when they are garbage (a WeakRef's target
+// outlives young-generation collections on Node 20 to 24), so in a busy
+// service without major collections of its own this is what resolves them.
 //
 // Buffers kept only for a moment after their request (a timer a few ms
 // later) are missed unless a major collection falls in that moment: the
@@ -35,16 +43,18 @@ const { performance } = require('node:perf_hooks')
 const { onMajor, fullCollection } = require('./collections')
 const { channels } = require('./diagnostics')
 const { encodeName } = require('./trace')
+const { counters } = require('./counters')
 
 const FIRST = 64
-const SWEEP_MS = 1000
-const FORCE_AFTER_MS = Number(process.env.SAMM_ESCAPE_FORCE_MS) > 0 ? Number(process.env.SAMM_ESCAPE_FORCE_MS) : 5000
+const SWEEP_MS = 500
+const FORCE_AFTER_MS = Number(process.env.SAMM_ESCAPE_FORCE_MS) > 0 ? Number(process.env.SAMM_ESCAPE_FORCE_MS) : 2000
+const FORCE_SHARE = 0.01 // forced collections take at most this share of the time
 const ON_ESCAPE = ['demote', 'warn']
 
 const settings = {
   onEscape: 'demote',
   escapeFile: null,
-  every: 8 // mean gap between watched allocations after a site's first FIRST; 0: off
+  every: 8 // mean gap, in requests, between watched allocations after a site's first FIRST; 0: off
 }
 
 {
@@ -69,13 +79,17 @@ let records = []
 let suspects = 0 // records released and still there
 let sweeper = null
 let stopMajor = null
-let lastForce = -Infinity
+let nextForce = -Infinity // no forced collection before this time
 let forceQueued = false
 let fileWarned = false
 
+// The countdown of a site whose allocations are not watched: a small
+// integer, as every countdown is, so that the field keeps one representation.
+const NEVER = 0x3fffffff
+
 /** The countdown a new site starts with: watch its first allocation, or never. */
 function firstCountdown () {
-  return settings.every === 0 ? Infinity : 1
+  return settings.every === 0 ? NEVER : 1
 }
 
 /**
@@ -84,7 +98,17 @@ function firstCountdown () {
  */
 function watch (site, buf) {
   const n = ++site._watched
-  site._watchIn = settings.every === 0 ? Infinity : n < FIRST ? 1 : 1 + Math.floor(Math.random() * (2 * settings.every - 1))
+  if (settings.every === 0) {
+    site._watchIn = NEVER
+    return
+  } else if (n < FIRST) {
+    site._watchIn = 1
+  } else {
+    // The site's allocations per scope opened since it was made.
+    const perScope = Math.max(1, site.allocs / Math.max(1, counters.scopesOpened - site._scopesAtStart))
+    const mean = settings.every * perScope
+    site._watchIn = Math.min(NEVER, 1 + Math.floor(Math.random() * (2 * mean - 1))) | 0
+  }
   // An empty buffer loses nothing, and could not be told from a released one.
   if (buf.byteLength === 0) return
   // touched: 0 until the first sweep looks at it (the WeakRef's creation is
@@ -124,7 +148,7 @@ function sweep () {
   if (kept === 0) {
     clearInterval(sweeper)
     sweeper = null
-  } else if (now - oldest >= FORCE_AFTER_MS && now - lastForce >= SWEEP_MS && !forceQueued) {
+  } else if (now - oldest >= FORCE_AFTER_MS && now >= nextForce && !forceQueued) {
     forceQueued = true
     setImmediate(force)
   }
@@ -132,8 +156,11 @@ function sweep () {
 
 function force () {
   forceQueued = false
-  lastForce = performance.now()
+  const t0 = performance.now()
   fullCollection()
+  const t1 = performance.now()
+  // A heap whose collection takes long is forced less often.
+  nextForce = t1 + Math.max(SWEEP_MS, (t1 - t0) / FORCE_SHARE)
 }
 
 // A major collection whose marking began at markStart: the suspects noted

@@ -4,6 +4,7 @@
 const binding = require('./binding')
 const { invalidArg, invalidSite } = require('./errors')
 const { firstCountdown } = require('./escape')
+const { counters } = require('./counters')
 
 const HEAP = 0
 const SHORT = 1
@@ -47,8 +48,9 @@ class Site {
     this._sizes = sizes // [[log2Min, log2Max, cls], ...] or null: one class
     this._watchIn = firstCountdown() // short-class allocations until the next watched one
     this._watched = 0
+    this._scopesAtStart = counters.scopesOpened // for the site's allocations per scope
     this._warned = false
-    for (const key of ['_cls', '_sizes', '_watchIn', '_watched', '_warned']) {
+    for (const key of ['_cls', '_sizes', '_watchIn', '_watched', '_scopesAtStart', '_warned']) {
       Object.defineProperty(this, key, { enumerable: false, writable: true })
     }
   }
