@@ -67,6 +67,10 @@ export interface Options {
   debug?: 0 | 1 | 2
   /** Over budget: throw ERR_SAMM_LIMIT (default) or serve from the V8 heap. */
   onLimit?: 'throw' | 'heap'
+  /** A short-class buffer found reachable after its request: demote its site to the heap (default) or only warn. */
+  onEscape?: 'demote' | 'warn'
+  /** A file escapes are appended to, in the profile format (null: none). */
+  escapeFile?: string | null
 }
 
 export interface ArenaStats {
@@ -105,7 +109,11 @@ export interface Stats {
   externalRefused: number
   /** Budget refusals served by the V8 heap (`onLimit: 'heap'`). */
   limitFallbacks: number
-  sites: Record<string, { class: LifetimeClass, allocs: number, bytes: number, heapFallbacks: number }>
+  /**
+   * Per site: its class now (`heap` once demoted after an escape), allocations, bytes, heap
+   * fallbacks, and escapes: watched short-class buffers found reachable after their request.
+   */
+  sites: Record<string, { class: LifetimeClass, allocs: number, bytes: number, heapFallbacks: number, escapes: number }>
 }
 
 export interface TableSite {
@@ -117,6 +125,10 @@ export interface TableSite {
   allocs?: number
   outlived?: number
   censored?: number
+  /** Sampled profiles: allocations not known to have died in their request nor to have outlived it. */
+  undecided?: number
+  /** The site passed the request rule on fewer decided allocations than minShortAllocs. */
+  tooFew?: boolean
   /** The class per range of floor(log2(size)). */
   sizes?: Array<{ log2Min: number, log2Max: number, class: LifetimeClass }>
 }
@@ -141,8 +153,10 @@ export interface Table {
   version: number
   /** Digest of the profile the table was baked from; '' for the default table. */
   digest: string
-  /** Share of a site's allocations that must die in their request for it to be short; null for the default table. */
+  /** Share of a site's decided allocations that must die in their request for it to be short (1: all); null for the default table. */
   shortMinInRequest: number | null
+  /** Decided allocations a short verdict needs, per size class; null for the default table. */
+  minShortAllocs: number | null
   /** The clustering per size class; empty for the default table. */
   sizeClasses: TableSizeClass[]
   sites: TableSite[]

@@ -17,9 +17,11 @@ async function handler (): Promise<number> {
 
 const st: Stats = samm.stats()
 const inUse: number = st.bump.inUse + st.outsideScope
-samm.configure({ maxBytes: 512 * 1024 * 1024, onLimit: 'heap', idleTrimMs: 500 })
+samm.configure({ maxBytes: 512 * 1024 * 1024, onLimit: 'heap', idleTrimMs: 500, onEscape: 'warn', escapeFile: null })
+const escapes: number = st.sites['render.body'].escapes
+const min: number | null = samm.table().minShortAllocs
 const freed: boolean = samm.free(Buffer.alloc(1))
-void handler; void cls; void inUse; void freed
+void handler; void cls; void inUse; void freed; void escapes; void min
 
 import Fastify from 'fastify'
 import sammFastify from 'samm/fastify'
