@@ -2,6 +2,9 @@
 // Counters kept in JavaScript, reported by stats() beside the native ones,
 // and the options JavaScript itself acts on.
 
+const binding = require('./binding')
+const { limitError } = require('./errors')
+
 const counters = {
   scopesOpen: 0,
   scopesOpened: 0,
@@ -30,9 +33,16 @@ function heapBuffer (size, zero) {
 }
 
 // After a native refusal: a heap Buffer when the budget refused and
-// onLimit is 'heap', else the error is thrown.
-function limitFallback (err, size, zero) {
-  if (err.code !== 'ERR_SAMM_LIMIT' || counters.onLimit !== 'heap') throw err
+// onLimit is 'heap', else the error is thrown; a budget refusal as one that
+// says how much was asked and committed, and what to change (read from the
+// heap's stats: this is the cold path). inScope: the memory was for a
+// request scope (a chunk, a span, or a block of its own).
+function limitFallback (err, size, zero, inScope = false) {
+  if (err.code !== 'ERR_SAMM_LIMIT') throw err
+  if (counters.onLimit !== 'heap') {
+    const { committed, max_bytes: maxBytes } = JSON.parse(binding.statsJson())
+    throw limitError(size, committed, maxBytes, inScope ? counters.chunkSize : undefined)
+  }
   counters.limitFallbacks++
   return heapBuffer(size, zero)
 }

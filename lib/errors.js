@@ -34,6 +34,26 @@ function describe (value) {
   return `${typeof value} ${String(value)}`
 }
 
+// A budget refusal: how much was asked, how much is committed, the budget,
+// and what to change. scopeChunk: the chunk size, when the memory was for a
+// request scope (each open scope that allocates holds at least a chunk).
+function limitError (requested, committed, maxBytes, scopeChunk) {
+  let message = `allocating ${requested} bytes${scopeChunk === undefined ? '' : ' in a request scope'} would exceed ` +
+    `SAMM's budget: ${committed} bytes committed, maxBytes ${maxBytes}; `
+  if (scopeChunk === undefined) {
+    message += 'raise maxBytes (SAMM_MAX_BYTES) or set onLimit: \'heap\''
+  } else {
+    message += `each open scope that allocates holds at least chunkSize (${scopeChunk} bytes), so about ` +
+      `${Math.floor(maxBytes / scopeChunk)} scopes can allocate at once: raise maxBytes (SAMM_MAX_BYTES), ` +
+      'lower chunkSize (SAMM_CHUNK_SIZE) or set onLimit: \'heap\''
+  }
+  const err = new SammError('ERR_SAMM_LIMIT', message)
+  err.requested = requested
+  err.committed = committed
+  err.maxBytes = maxBytes
+  return err
+}
+
 // Native errors carry their code already; keep them but make them SammErrors.
 function fromNative (err) {
   if (err && typeof err.code === 'string' && err.code.startsWith('ERR_SAMM_')) {
@@ -42,4 +62,4 @@ function fromNative (err) {
   return err
 }
 
-module.exports = { SammError, invalidArg, invalidSite, invalidSize, fromNative }
+module.exports = { SammError, invalidArg, invalidSite, invalidSize, limitError, fromNative }

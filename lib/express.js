@@ -1,5 +1,6 @@
 'use strict'
-// Express middleware: one scope per request (see request.js), as req.samm.
+// Express middleware: one scope per request (see request.js), as req.samm;
+// null on requests skip() turns away, as request.samm in Fastify.
 //
 // Express does not tell a middleware when the handlers after it have
 // settled, and body parsers resume the chain from stream events, outside
@@ -56,7 +57,10 @@ function express (options = {}) {
   if (skip !== undefined && typeof skip !== 'function') throw invalidArg('options.skip', 'a function', skip)
 
   return function sammMiddleware (req, res, next) {
-    if (skip !== undefined && skip(req)) return next()
+    if (skip !== undefined && skip(req)) {
+      req.samm = null
+      return next()
+    }
     const router = routerOf(req.app)
     if (router && router.stack && router.stack.length) patchLayer(router.stack[0].constructor)
     const scope = openRequestScope(res)

@@ -1,4 +1,8 @@
 /// <reference types="node" />
+// Express's types are optional: with @types/express installed, `skip`
+// receives Express's Request; without, any.
+// @ts-ignore
+import type { Request as ExpressRequest } from 'express'
 
 /** The lifetime class of a site: which arena its allocations go to. */
 export type LifetimeClass = 'short' | 'medium' | 'long' | 'heap'
@@ -34,8 +38,11 @@ export declare class Scope {
   alloc(size: number, site?: Site | string): Buffer
   /** As `alloc`, not initialised: may hold old bytes of this process. */
   allocUnsafe(size: number, site?: Site | string): Buffer
-  /** Keeps the scope open until `promise` settles; returns `promise`. */
-  waitFor<T>(promise: PromiseLike<T> | T): PromiseLike<T> | T
+  /**
+   * Keeps the scope open until `promise` settles. Returns a Promise that
+   * settles as `promise` does (`promise` itself when it is a Promise).
+   */
+  waitFor<T>(promise: T | PromiseLike<T>): Promise<T>
   /** Keeps the scope open until the returned function is called (once). */
   hold(): () => void
   /** Releases the scope's memory (detaching every view), now or once waited-for work settles. */
@@ -44,7 +51,14 @@ export declare class Scope {
 
 /** An error SAMM throws; `code` is stable (see README). */
 export declare class SammError extends Error {
+  constructor (code: string, message: string)
   readonly code: string
+  /** ERR_SAMM_LIMIT: the bytes the refused allocation asked for. */
+  readonly requested?: number
+  /** ERR_SAMM_LIMIT: the bytes SAMM had committed when it refused. */
+  readonly committed?: number
+  /** ERR_SAMM_LIMIT: the budget in force (`maxBytes`). */
+  readonly maxBytes?: number
 }
 
 export interface SiteOptions {
@@ -184,8 +198,8 @@ export declare function http<Req extends import('node:http').IncomingMessage, Re
   handler: (req: Req, res: Res) => unknown
 ): (req: Req, res: Res) => unknown
 export interface ExpressOptions {
-  /** Requests for which this returns true get no scope. */
-  skip?: (req: import('node:http').IncomingMessage) => boolean
+  /** Requests for which this returns true get no scope (`req.samm` is null). */
+  skip?: (req: ExpressRequest) => boolean
 }
 /**
  * Express middleware: one scope per request, as `req.samm`, closed once the
@@ -238,8 +252,11 @@ declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
-      /** The request's SAMM scope (samm.express()). */
-      samm?: Scope
+      /**
+       * The request's SAMM scope (samm.express()); null on requests `skip`
+       * turned away. Unset on requests the middleware never saw.
+       */
+      samm: Scope | null
     }
   }
 }

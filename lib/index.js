@@ -222,3 +222,6 @@ module.exports = {
   SammError,
   classes: CLASS_NAMES.slice()
 }
+// `import samm from 'samm'` compiled to CommonJS without esModuleInterop
+// reads require('samm').default: the module itself, not enumerated.
+Object.defineProperty(module.exports, 'default', { value: module.exports })

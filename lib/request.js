@@ -29,4 +29,14 @@ function runHeld (scope, fn, thisArg, args) {
   return ret
 }
 
-module.exports = { storage, openRequestScope, runHeld }
+// The same for integrations that know their arguments: fn(...args) with
+// scope current, held while a promise it returns is pending.
+function callHeld (scope, fn, ...args) {
+  const ret = storage.run(scope, fn, ...args)
+  if (ret !== null && typeof ret === 'object' && typeof ret.then === 'function' && !scope.closed) {
+    scope.waitFor(ret)
+  }
+  return ret
+}
+
+module.exports = { storage, openRequestScope, runHeld, callHeld }

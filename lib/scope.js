@@ -135,7 +135,7 @@ class Scope {
       const chunk = this.#first === -1 && size <= counters.chunkSize && !scopesRunLarge()
       ab = take(chunk ? 0 : spanSize())
     } catch (err) {
-      return limitFallback(fromNative(err), size, false)
+      return limitFallback(fromNative(err), size, false, true)
     }
     if (ab === undefined) {
       this.#heapFallback = true
@@ -160,7 +160,7 @@ class Scope {
     try {
       ab = take(size)
     } catch (err) {
-      return limitFallback(fromNative(err), size, false)
+      return limitFallback(fromNative(err), size, false, true)
     }
     if (ab === undefined) {
       this.#heapFallback = true
@@ -174,12 +174,14 @@ class Scope {
 
   /**
    * Keeps the scope open until promise settles, for asynchronous work that
-   * still reads the scope's memory (zlib, fs, crypto). Returns promise.
+   * still reads the scope's memory (zlib, fs, crypto). Returns a Promise
+   * that settles as promise does (promise itself when it is a Promise).
    */
   waitFor (promise) {
     const done = this.hold()
-    Promise.resolve(promise).then(done, done)
-    return promise
+    const settled = Promise.resolve(promise)
+    settled.then(done, done)
+    return settled
   }
 
   /**

@@ -51,9 +51,9 @@ typedef struct samm__slab_span {
   uint32_t used;       /* slots handed out */
   uint32_t fresh;      /* slots [fresh, capacity) were never handed out */
   uint64_t recip;      /* 2^32 / slot_size + 1: offset -> slot without a divide */
+  uint32_t scan;       /* words of `live` below this one are all ones */
   uint8_t size_class;
   bool full;           /* on the class's full list, not its partial list */
-  void *free_list;     /* freed slots, linked through their first word */
   uint64_t *live;      /* one bit per slot: handed out and not freed */
 } samm__slab_span;
 

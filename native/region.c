@@ -1,24 +1,27 @@
 /* region.c: the long-lifetime arena. Segments of region_segment_size bytes
- * hold boundary-tagged blocks (a 16-byte header: size, size of the block
- * before, and a check word that encodes the block's address and state);
- * free blocks are kept in two-level segregated lists (TLSF: O(1) search via
- * two bitmaps) and coalesce with free neighbours on release. A block too
- * large for half a segment gets a segment of its own.
+ * hold boundary-tagged blocks (a 32-byte header: size, size of the block
+ * before, a check word that encodes the block's address and state, and for
+ * a free block its links in the free lists); free blocks are kept in
+ * two-level segregated lists (TLSF: O(1) search via two bitmaps) and
+ * coalesce with free neighbours on release. A block too large for half a
+ * segment gets a segment of its own. Everything the arena follows lives in
+ * headers, never in a payload: a write into freed memory (a stale view, a
+ * bug in a caller) corrupts no metadata.
  *
  * Pages: a new segment is mapped untouched and counts only the pages that
  * hold its first header and its end sentinel as committed; an allocation
  * commits the pages it covers (charging the budget), and samm_collect
  * returns the pages wholly inside free blocks with decommit (a bitmap per
  * segment remembers which), and unmaps segments that are wholly free.
- * Invariant: the first 32 bytes of every block (header and free links) and
- * every used block lie on committed pages.
+ * Invariant: the header of every block and every used block lie on
+ * committed pages.
  */
 #include "internal.h"
 
 #include <stdlib.h>
 
-#define HDR 16u
-#define MIN_BLOCK 32u
+#define HDR 32u
+#define MIN_BLOCK 48u
 #define SL_BITS 4
 #define SL_COUNT (1u << SL_BITS)
 #define FL_SHIFT (SL_BITS + 4)
@@ -33,7 +36,7 @@ typedef struct block {
   uint32_t prev_size; /* bytes of the block before; 0 for the first */
   uint32_t check;     /* block_check(heap, block, state) */
   uint32_t reserved;
-  /* Free blocks only, in the payload: */
+  /* Free blocks only: */
   struct block *next_free;
   struct block *prev_free;
 } block;

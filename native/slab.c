@@ -1,10 +1,12 @@
 /* slab.c: the medium-lifetime pool. Each span is one request chunk cut into
- * slots of a single size class; slots are handed out from a per-span free
- * list (linked through the slots themselves) or, while the span is young,
- * from its never-used tail. A bitmap of live slots makes double frees and
- * interior pointers detectable. Spans with free slots sit on their class's
- * partial list, full ones on the full list; empty spans go back to the
- * chunk pool at collect time.
+ * slots of a single size class, with a bitmap of live slots beside it (in
+ * malloc'd memory): a slot is handed out from the lowest clear bit below
+ * the span's fresh mark, or, while the span is young, from its never-used
+ * tail. Nothing about a freed slot is kept inside it, so a write into freed
+ * memory (a stale view, a bug in a caller) can corrupt no metadata; the
+ * bitmap also makes double frees and interior pointers detectable. Spans
+ * with free slots sit on their class's partial list, full ones on the full
+ * list; empty spans go back to the chunk pool at collect time.
  *
  * Size classes: 16..128 in steps of 16, then four classes per doubling up
  * to SAMM__SLAB_MAX.
@@ -56,27 +58,32 @@ static inline uint32_t slot_index(const samm__slab_span *sp, size_t off) {
   return (uint32_t)((off * sp->recip) >> 32);
 }
 
-/* Debug: slot p was written after it was freed. It is taken out of use for
- * good (counted live, so the accounts stay exact), and the span's free list,
- * whose link may be the damage, is rebuilt from the live bitmap. */
-static void quarantine(samm_heap *heap, samm__segment *seg, uint8_t *p) {
+/* Debug: slot idx was written after it was freed. It is taken out of use
+ * for good (counted live, so the accounts stay exact). */
+static void quarantine(samm_heap *heap, samm__segment *seg, uint32_t idx) {
   samm__slab_span *sp = &seg->u.slab;
-  uint32_t q = slot_index(sp, (size_t)(p - seg->base));
-  sp->live[q / 64] |= UINT64_C(1) << (q % 64);
+  sp->live[idx / 64] |= UINT64_C(1) << (idx % 64);
   sp->used++;
   samm__arena_in_use(&heap->slab, sp->slot_size);
-  sp->free_list = NULL;
-  for (uint32_t i = sp->fresh; i-- > 0;) {
-    if (sp->live[i / 64] & (UINT64_C(1) << (i % 64))) continue;
-    void **slot = (void **)(seg->base + (size_t)i * sp->slot_size);
-    *slot = sp->free_list;
-    sp->free_list = slot;
-  }
   if (sp->used == sp->capacity) {
     samm__seg_list_remove(&heap->slab_partial[sp->size_class], seg);
     samm__seg_list_push(&heap->slab_full[sp->size_class], seg);
     sp->full = true;
   }
+}
+
+/* The lowest free slot below the fresh mark, or UINT32_MAX. */
+static uint32_t lowest_free(samm__slab_span *sp) {
+  uint32_t words = (sp->fresh + 63) / 64;
+  for (uint32_t w = sp->scan; w < words; w++) {
+    uint64_t clear = ~sp->live[w];
+    if (clear == 0) continue;
+    sp->scan = w;
+    uint32_t idx = w * 64 + (uint32_t)__builtin_ctzll(clear);
+    return idx < sp->fresh ? idx : UINT32_MAX;
+  }
+  sp->scan = words;
+  return UINT32_MAX;
 }
 
 void *samm__slab_alloc(samm_heap *heap, size_t size) {
@@ -87,18 +94,15 @@ void *samm__slab_alloc(samm_heap *heap, size_t size) {
     if (seg == NULL) return NULL;
   }
   samm__slab_span *sp = &seg->u.slab;
+  uint32_t idx = sp->used < sp->fresh ? lowest_free(sp) : UINT32_MAX;
   uint8_t *p;
-  uint32_t idx;
-  if (sp->free_list != NULL) {
-    p = sp->free_list;
+  if (idx != UINT32_MAX) {
+    p = seg->base + (size_t)idx * sp->slot_size;
     /* Debug: a write into the slot after it was freed broke its poison. */
-    if (SAMM__UNLIKELY(heap->cfg.debug) &&
-        !samm__poison_intact(p + sizeof(void *), sp->slot_size - sizeof(void *))) {
-      quarantine(heap, seg, p);
+    if (SAMM__UNLIKELY(heap->cfg.debug) && !samm__poison_intact(p, sp->slot_size)) {
+      quarantine(heap, seg, idx);
       return samm__fail(heap, SAMM_ECORRUPT);
     }
-    sp->free_list = *(void **)p;
-    idx = slot_index(sp, (size_t)(p - seg->base));
   } else {
     idx = sp->fresh++;
     p = seg->base + (size_t)idx * sp->slot_size;
@@ -122,9 +126,8 @@ int samm__slab_free(samm_heap *heap, samm__segment *seg, void *ptr) {
   uint64_t bit = UINT64_C(1) << (idx % 64);
   if (!(sp->live[idx / 64] & bit)) return SAMM_EDOUBLE_FREE;
   sp->live[idx / 64] &= ~bit;
+  if (idx / 64 < sp->scan) sp->scan = idx / 64;
   samm__poison(heap, ptr, sp->slot_size);
-  *(void **)ptr = sp->free_list;
-  sp->free_list = ptr;
   sp->used--;
   if (sp->full) {
     samm__seg_list_remove(&heap->slab_full[sp->size_class], seg);
@@ -180,20 +183,15 @@ static int span_check(const samm__segment *seg, unsigned c, bool full) {
       sp->used > sp->fresh || (full != (sp->used == sp->capacity)))
     return SAMM_ECORRUPT;
   uint32_t live = 0;
-  for (uint32_t w = 0; w < (sp->capacity + 63) / 64; w++)
+  for (uint32_t w = 0; w < (sp->capacity + 63) / 64; w++) {
     live += (uint32_t)__builtin_popcountll(sp->live[w]);
-  if (live != sp->used) return SAMM_ECORRUPT;
-  /* Every free-list entry is a dead slot below fresh; together with the
-   * live slots they account for every slot below fresh. */
-  uint32_t free_count = 0;
-  for (const uint8_t *p = sp->free_list; p != NULL; p = *(uint8_t *const *)p) {
-    size_t off = (size_t)(p - seg->base);
-    uint32_t idx = slot_index(sp, off);
-    if (p < seg->base || (size_t)idx * sp->slot_size != off || idx >= sp->fresh ||
-        (sp->live[idx / 64] & (UINT64_C(1) << (idx % 64))) || ++free_count > sp->fresh)
-      return SAMM_ECORRUPT;
+    /* No slot at or above the fresh mark is live; below scan, all are. */
+    uint64_t above = w * 64 >= sp->fresh ? ~UINT64_C(0)
+                     : sp->fresh - w * 64 >= 64 ? 0 : ~UINT64_C(0) << (sp->fresh - w * 64);
+    if ((sp->live[w] & above) != 0) return SAMM_ECORRUPT;
+    if (w < sp->scan && sp->live[w] != ~UINT64_C(0)) return SAMM_ECORRUPT;
   }
-  if (free_count + sp->used != sp->fresh) return SAMM_ECORRUPT;
+  if (live != sp->used) return SAMM_ECORRUPT;
   return SAMM_EOK;
 }
 

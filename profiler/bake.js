@@ -3,21 +3,39 @@
 // addon with them so that samm.table() and samm.site(name).class reflect
 // them, and leaves the readable table as samm.table.json in the current
 // directory. The profiles are checked by a dry bake first: a bad profile
-// changes nothing, and a failed rebuild puts the previous addon back.
-// Several files and folders of them bake into one table (the tool merges
-// them; the table's bytes do not depend on their order).
+// changes nothing, a profile with no sites is refused unless --allow-empty
+// (it would put every site back to heap), and a failed rebuild puts the
+// previous addon back. Several files and folders of them bake into one
+// table (the tool sums them first: the table's bytes do not depend on their
+// order).
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { spawnSync } = require('node:child_process')
-const { parseArgs } = require('./args')
+const { parseArgs, UsageError } = require('./args')
 const { readProfile } = require('./profile-format')
 const { configuredProfiles, expandProfiles } = require('../scripts/profiles')
 
 const ROOT = path.join(__dirname, '..')
 const RELEASE = path.join(ROOT, 'build', 'Release')
 
-// The bake options, from the command line, else the environment.
+const usage = {
+  synopsis: 'samm bake [options] [profile or folder...]',
+  summary: 'Clusters the profiles (default: those the service configures in package.json "samm": { "profile": ... }, ' +
+    'or SAMM_PROFILE) into a table, rebuilds the addon with it, and writes the readable table to samm.table.json ' +
+    'in the current directory. A folder stands for the *.profile files in it. The profiles are checked first: a bad ' +
+    'profile changes nothing, and a failed rebuild puts the previous addon back. It prints each site\'s class, the ' +
+    'sites with too few allocations for a short verdict, and what holds the buffers of each site that is not short.',
+  options: [
+    { name: 'short-min-in-request', value: 'F', kind: 'number', text: 'Share of a site\'s decided allocations (0 to 1) that must have died in their request for the site to be short (default 1: every one; or SAMM_SHORT_MIN_IN_REQUEST).' },
+    { name: 'min-short-allocs', value: 'N', kind: 'count', text: 'Decided allocations a short verdict needs, per size class (default 1000, or SAMM_MIN_SHORT_ALLOCS).' },
+    { name: 'allow-empty', kind: 'flag', text: 'Bake even when the profiles hold no site: every site goes back to heap. Without it such a profile (the trace of a run that failed) is refused.' }
+  ],
+  notes: ['Exits 0 once the addon is rebuilt; 1 when a profile is bad or empty or the rebuild failed (nothing changed); 2 on a usage error.']
+}
+
+// The bake options, from the command line, else the environment, as the
+// environment the install build reads them from.
 function bakeOptions (options) {
   const out = {}
   const min = options['short-min-in-request'] ?? process.env.SAMM_SHORT_MIN_IN_REQUEST
@@ -57,23 +75,28 @@ function summary (table, profile) {
 }
 
 async function main (argv) {
-  const { options, positionals } = parseArgs(argv, { 'short-min-in-request': 'number', 'min-short-allocs': 'integer' })
-  if (options['short-min-in-request'] !== undefined && options['short-min-in-request'] > 1) {
-    throw new Error('--short-min-in-request takes a share from 0 to 1 (1: every decided allocation)')
-  }
+  const { options, positionals } = parseArgs(argv, usage.options)
+  const min = options['short-min-in-request']
+  if (min !== undefined && min > 1) throw new UsageError(`--short-min-in-request takes a share from 0 to 1, got ${min}`)
   const named = positionals.length ? positionals.map((p) => path.resolve(p)) : configuredProfiles(process.cwd())
   if (named.length === 0) {
-    throw new Error('no profile: name the files or folders (samm bake samm.profile) or set "samm": { "profile": ... } in package.json')
+    throw new UsageError('no profile: name the files or folders (samm bake samm.profile) or set "samm": { "profile": ... } in package.json')
   }
   const profiles = expandProfiles(named)
+  const bakeEnv = bakeOptions(options)
   const tool = path.join(RELEASE, 'samm_bake')
   if (!fs.existsSync(tool)) throw new Error(`${tool} is missing: run "npm install" in ${ROOT} first`)
-  const bakeEnv = bakeOptions(options)
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'samm-bake-'))
   try {
     const dry = spawnSync(tool, ['--c', path.join(tmp, 'table.c'), '--json', path.join(tmp, 'table.json'), ...toolArgs(bakeEnv), ...profiles], { stdio: 'inherit' })
     if (dry.status !== 0) return 1
+    const sites = JSON.parse(fs.readFileSync(path.join(tmp, 'table.json'), 'utf8')).sites.length
+    if (sites === 0 && !options['allow-empty']) {
+      console.error(`samm bake: ${profiles.join(', ')} ${profiles.length > 1 ? 'hold' : 'holds'} no site (the profile of a run ` +
+        'that failed?); nothing was rebuilt. --allow-empty bakes it anyway, putting every site back to heap')
+      return 1
+    }
 
     const addon = path.join(RELEASE, 'samm.node')
     const backup = path.join(tmp, 'samm.node')
@@ -100,4 +123,4 @@ async function main (argv) {
   }
 }
 
-module.exports = { main, summary }
+module.exports = { main, usage, summary }

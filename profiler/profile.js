@@ -1,100 +1,187 @@
 'use strict'
 // samm profile: runs a service with SAMM's trace mode (full, or sampled with
 // --sample N) and the unmanaged-allocation sampler (profiler/preload.js),
-// optionally drives it with autocannon, stops it with SIGTERM and leaves the
-// profile in --out; the heap snapshot taken at the end for the retainers of
-// what survived goes to --snapshot-dir (default: beside the profile).
+// optionally drives it with autocannon (profiler/load.js), stops it with
+// SIGTERM and leaves the profile in --out; the heap snapshot taken at the end
+// for the retainers of what survived goes to --snapshot-dir (default: beside
+// the profile). The profile is written to a temporary file beside --out
+// and renamed into place only when the run succeeded: a service that would
+// not start, exited on its own with an error, answered no request or
+// recorded nothing leaves the previous profile as it was.
 const fs = require('node:fs')
 const path = require('node:path')
 const { spawn } = require('node:child_process')
-const { parseArgs } = require('./args')
+const { parseArgs, UsageError } = require('./args')
+const { loadTargets, runLoad } = require('./load')
 const { readProfile } = require('./profile-format')
 
 const PRELOAD = path.join(__dirname, 'preload.js')
 
-async function waitForUrl (url, child, deadlineMs) {
+const usage = {
+  synopsis: 'samm profile [options] -- <command...>',
+  summary: 'Runs <command> (the service) with SAMM\'s trace mode, optionally under load, and writes the profile ' +
+    'of its allocations: how long the buffers of each site lived, how many outlived their request, and what held ' +
+    'those still alive at the end. The service is stopped with SIGTERM at the end; its own output passes through.',
+  options: [
+    { name: 'out', value: 'FILE', kind: 'string', text: 'Where the profile goes (default samm.profile). It is written beside FILE first and moved into place only when the run succeeds: a failed or empty run leaves FILE as it was.' },
+    { name: 'duration', value: 'S', kind: 'number', text: 'Seconds of load with --load (default 30). Without --load, the service is stopped after S seconds; with neither, samm profile waits until the service exits or Ctrl-C.' },
+    { name: 'load', value: 'URL', kind: 'string', repeat: true, text: 'Drive the service with autocannon at URL, an http:// URL on this machine (127.0.0.1, localhost or [::1], any port, any path). Give it several times to spread the load over routes: every connection takes them in turn, a URL given twice gets twice the share. All on one host and port.' },
+    { name: 'load-file', value: 'FILE', kind: 'string', text: 'Load these paths too, one per line, on the host and port of the first --load (or full URLs); blank lines and lines starting with # are skipped, a line given twice gets twice the share.' },
+    { name: 'connections', value: 'N', kind: 'count', text: 'Concurrent connections of the load (default 16).' },
+    { name: 'sample', value: 'N', kind: 'count', text: 'Trace 1 allocation in N and force no collection, for live traffic (default: trace every allocation, with a full collection at the end of each loop turn that closes a request: staging only). See docs/profiling.md.' },
+    { name: 'snapshot-dir', value: 'DIR', kind: 'string', text: 'Where the heap snapshot taken at the end goes (default: beside --out). One that cannot be written is a warning; the retainers are found anyway.' }
+  ],
+  notes: [
+    'Exits 0 with the profile in place; 1 when the service failed to start or answer, exited on its own with an error, or nothing was recorded (the previous profile is untouched); 2 on a usage error.'
+  ],
+  examples: [
+    'samm profile --duration 60 --load http://127.0.0.1:3000 -- node server.js',
+    'samm profile --load http://127.0.0.1:3000/ --load http://127.0.0.1:3000/search?q=a -- node server.js',
+    'samm profile --load http://127.0.0.1:3000 --load-file routes.txt -- npm start',
+    'samm profile --sample 100 --duration 600 -- node server.js'
+  ]
+}
+
+class RunError extends Error {}
+
+async function waitForUrl (url, service, deadlineMs) {
   const end = Date.now() + deadlineMs
   while (Date.now() < end) {
-    if (child.exitCode !== null) throw new Error(`the service exited (code ${child.exitCode}) before it answered ${url}`)
+    if (service.exited) {
+      throw new RunError(service.stopping ? `stopped before the service answered ${url}` : `the service ${service.describeExit()} before it answered ${url}`)
+    }
     try {
       await fetch(url, { signal: AbortSignal.timeout(1000) })
       return
     } catch {
-      await new Promise((resolve) => setTimeout(resolve, 200))
+      await Promise.race([service.exit, new Promise((resolve) => setTimeout(resolve, 200))])
     }
   }
-  throw new Error(`${url} did not answer within ${deadlineMs / 1000} s`)
+  throw new RunError(`${url} did not answer within ${deadlineMs / 1000} s`)
 }
 
-function load (url, seconds, connections) {
-  const autocannon = require('autocannon')
-  return new Promise((resolve, reject) => {
-    const instance = autocannon({ url, duration: seconds, connections }, (err, result) => err ? reject(err) : resolve(result))
-    let ticks = 0
-    let requests = 0
-    instance.on('response', () => { requests++ })
-    const timer = setInterval(() => {
-      ticks++
-      process.stderr.write(`samm profile: ${ticks} s / ${seconds} s, ${requests} requests\n`)
-    }, 1000)
-    instance.on('done', () => clearInterval(timer))
+// The service's process: exit tells when it ended, for whatever reason;
+// stop() sends SIGTERM (SIGKILL after a grace period).
+function startService (command, env) {
+  const child = spawn(command[0], command.slice(1), { env, stdio: 'inherit' })
+  const service = {
+    exited: false,
+    stopping: false,
+    code: null,
+    signal: null,
+    spawnError: null,
+    exit: null,
+    describeExit () {
+      if (this.spawnError) return `could not start (${this.spawnError.message})`
+      return this.signal ? `was killed by ${this.signal}` : `exited with code ${this.code}`
+    },
+    // Whether it ended by itself with an error (not when asked to stop).
+    failed () {
+      return this.spawnError !== null || (this.exited && !this.stopping && (this.code !== 0 || this.signal !== null))
+    },
+    stop (graceMs = 10000) {
+      this.stopping = true
+      if (this.exited) return Promise.resolve()
+      const kill = setTimeout(() => child.kill('SIGKILL'), graceMs)
+      child.kill('SIGTERM')
+      return this.exit.then(() => clearTimeout(kill))
+    }
+  }
+  service.exit = new Promise((resolve) => {
+    child.once('exit', (code, signal) => {
+      Object.assign(service, { exited: true, code, signal })
+      resolve()
+    })
+    child.once('error', (err) => {
+      Object.assign(service, { exited: true, spawnError: err })
+      resolve()
+    })
   })
-}
-
-function stop (child, graceMs = 10000) {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), graceMs)
-    child.once('exit', () => { clearTimeout(kill); resolve() })
-    child.kill('SIGTERM')
-  })
+  return service
 }
 
 async function main (argv) {
-  const { options, rest } = parseArgs(argv, {
-    out: 'string', duration: 'number', load: 'string', connections: 'number', sample: 'integer', 'snapshot-dir': 'string'
-  })
-  if (rest.length === 0) throw new Error('samm profile needs a command after "--", e.g. samm profile -- node server.js')
-  if (options.load !== undefined && !/^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\//.test(options.load)) {
-    throw new Error('--load takes an http://127.0.0.1:PORT/... URL')
-  }
+  const { options, rest } = parseArgs(argv, usage.options)
+  const targets = loadTargets(options.load, options['load-file'])
+  if (rest.length === 0) throw new UsageError('needs the service\'s command after "--", e.g. samm profile -- node server.js')
   const out = path.resolve(options.out || 'samm.profile')
-  const duration = options.duration || (options.load ? 30 : undefined)
+  const tmp = path.join(path.dirname(out), `.${path.basename(out)}.${process.pid}.tmp`)
+  const duration = options.duration || (targets ? 30 : undefined)
   try {
-    fs.writeFileSync(out, '')
+    fs.writeFileSync(tmp, '')
   } catch (err) {
-    throw new Error(`cannot write the profile to ${out}: ${err.code === 'ENOENT' ? 'no such folder' : err.code || err.message}`)
+    throw new RunError(`cannot write beside ${out}: ${err.message}`)
   }
-  const snapshotDir = path.resolve(options['snapshot-dir'] || path.dirname(out))
+  try {
+    const tracing = { sample: options.sample, snapshotDir: path.resolve(options['snapshot-dir'] || path.dirname(out)) }
+    const ok = await profile(rest, targets, duration, options.connections || 16, tmp, out, tracing)
+    if (!ok) {
+      console.error(`samm profile: no profile written; ${fs.existsSync(out) ? `${out} is unchanged` : `${out} was not created`}`)
+      return 1
+    }
+    fs.renameSync(tmp, out)
+    console.error(`samm profile: profile -> ${out}`)
+    return 0
+  } catch (err) {
+    if (!(err instanceof RunError)) throw err
+    console.error(`samm profile: ${err.message}`)
+    console.error(`samm profile: no profile written; ${fs.existsSync(out) ? `${out} is unchanged` : `${out} was not created`}`)
+    return 1
+  } finally {
+    fs.rmSync(tmp, { force: true })
+  }
+}
+
+// Runs the service and the load, then reads what was recorded. True when
+// the run succeeded and recorded something; failures throw a RunError or
+// return false after saying why.
+async function profile (command, targets, duration, connections, tmp, out, tracing) {
   const env = {
     ...process.env,
-    SAMM_TRACE: out,
-    SAMM_SNAPSHOT_DIR: snapshotDir,
+    SAMM_TRACE: tmp,
+    SAMM_SNAPSHOT_DIR: tracing.snapshotDir,
     NODE_OPTIONS: `${process.env.NODE_OPTIONS || ''} --require ${JSON.stringify(PRELOAD)}`.trim()
   }
-  if (options.sample !== undefined) env.SAMM_PROFILE_SAMPLE = String(options.sample)
+  if (tracing.sample !== undefined) env.SAMM_PROFILE_SAMPLE = String(tracing.sample)
   else delete env.SAMM_PROFILE_SAMPLE
-  const how = options.sample !== undefined ? `sampled tracing, 1 allocation in ${options.sample}` : 'full tracing'
-  console.error(`samm profile: running ${rest.join(' ')}${duration ? ` for ${duration} s` : ''} (${how}); profile -> ${out}`)
-  const child = spawn(rest[0], rest.slice(1), { env, stdio: 'inherit' })
-  const exited = new Promise((resolve, reject) => { child.once('exit', resolve); child.once('error', reject) })
-  const forward = () => stop(child)
-  process.once('SIGINT', forward)
-  try {
-    if (options.load) {
-      await waitForUrl(options.load, child, 30000)
-      const result = await load(options.load, duration, options.connections || 16)
-      console.error(`samm profile: ${result.requests.total} requests, ${result.errors} errors, ${result.non2xx} non-2xx`)
-    } else if (duration) {
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, duration * 1000))])
-    } else {
-      await exited
-    }
-  } finally {
-    await stop(child)
-    process.removeListener('SIGINT', forward)
+  const how = tracing.sample !== undefined ? `sampled tracing, 1 allocation in ${tracing.sample}` : 'full tracing'
+  const routes = targets ? ` with load on ${targets.origin} (${new Set(targets.paths).size} paths)` : ''
+  console.error(`samm profile: running ${command.join(' ')}${duration ? ` for ${duration} s` : ''}${routes} (${how}); profile -> ${out}`)
+  const service = startService(command, env)
+  let load = null
+  let interrupted = false
+  const onInterrupt = () => {
+    interrupted = true
+    console.error('samm profile: interrupted; stopping the service')
+    if (load !== null) load.stop()
+    service.stop()
   }
-  const profile = readProfile(fs.readFileSync(out, 'utf8'))
+  process.once('SIGINT', onInterrupt)
+  try {
+    if (targets) {
+      await waitForUrl(targets.origin + targets.paths[0], service, 30000)
+      load = runLoad({ ...targets, seconds: duration, connections })
+      const result = await load.done
+      load = null
+      console.error(`samm profile: ${result.requests.total} requests, ${result['2xx']} 2xx, ${result.non2xx} non-2xx, ${result.errors} errors`)
+      if (service.failed()) throw new RunError(`the service ${service.describeExit()} during the load`)
+      if (!interrupted && result['2xx'] === 0) throw new RunError(`no request succeeded (${result.non2xx} non-2xx, ${result.errors} errors): check the --load URLs`)
+    } else if (duration) {
+      await Promise.race([service.exit, new Promise((resolve) => setTimeout(resolve, duration * 1000))])
+    } else {
+      await service.exit
+    }
+    if (service.failed()) throw new RunError(`the service ${service.describeExit()}`)
+  } finally {
+    await service.stop()
+    process.removeListener('SIGINT', onInterrupt)
+  }
+  let profile
+  try {
+    profile = readProfile(fs.readFileSync(tmp, 'utf8'))
+  } catch (err) {
+    throw new RunError(`the profile recorded is not readable: ${err.message}`)
+  }
   const sites = [...profile.sites.values()]
   const allocs = sites.reduce((n, s) => n + s.allocs, 0)
   const undecided = sites.reduce((n, s) => n + s.undecided, 0)
@@ -109,9 +196,9 @@ async function main (argv) {
   }
   if (allocs === 0 && profile.unmanaged.length === 0) {
     console.error('samm profile: nothing was recorded: does the service load samm, and did it run under load?')
-    return 1
+    return false
   }
-  return 0
+  return true
 }
 
-module.exports = { main }
+module.exports = { main, usage }

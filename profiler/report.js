@@ -7,7 +7,7 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { spawnSync } = require('node:child_process')
-const { parseArgs } = require('./args')
+const { parseArgs, UsageError } = require('./args')
 const { readProfile, binStartUs, BINS } = require('./profile-format')
 
 const COLORS = { short: '#2a9d8f', medium: '#e9c46a', long: '#e76f51', heap: '#8d99ae' }
@@ -113,11 +113,27 @@ function renderHtml (title, table, profile) {
   return `<!doctype html><html><head><meta charset="utf-8"><title>SAMM report</title><style>body{font:14px system-ui,sans-serif;margin:2em;max-width:900px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}section{margin:1.5em 0}</style></head><body>${body}</body></html>\n`
 }
 
+const usage = {
+  synopsis: 'samm report [options] <profile|samm.table.json>',
+  summary: 'Writes a self-contained HTML page about a profile (baked on the fly, nothing is rebuilt) or a table file: ' +
+    'a lifetime histogram per site with its size class\'s clusters and the class it was given, and the unmanaged ' +
+    'Buffer allocations worth naming as sites. Prints a short table too.',
+  options: [
+    { name: 'out', value: 'FILE.html', kind: 'string', text: 'Where the page goes (default samm-report.html).' }
+  ],
+  notes: ['Exits 0 with the page written; 1 when the file cannot be read or is neither a profile nor a table; 2 on a usage error.']
+}
+
 async function main (argv) {
-  const { options, positionals } = parseArgs(argv, { out: 'string' })
-  if (positionals.length !== 1) throw new Error('samm report takes one profile or table file')
+  const { options, positionals } = parseArgs(argv, usage.options)
+  if (positionals.length !== 1) throw new UsageError('takes one profile or table file')
   const file = path.resolve(positionals[0])
-  const text = fs.readFileSync(file, 'utf8')
+  let text
+  try {
+    text = fs.readFileSync(file, 'utf8')
+  } catch (err) {
+    throw new Error(`cannot read ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`)
+  }
   let table
   let profile = null
   if (text.startsWith('samm-profile')) {
@@ -147,4 +163,4 @@ async function main (argv) {
   return 0
 }
 
-module.exports = { main, renderHtml }
+module.exports = { main, usage, renderHtml }

@@ -29,8 +29,9 @@
  * destroyed. The one wrap Node already detached then is ambiguous unless it
  * was pooled; take() keeps a pooled wrap the most recent one.
  *
- * Medium and long loans are reported to V8 as external memory, since they
- * come back when the garbage collector finds their Buffer dead.
+ * V8 counts the bytes of every external ArrayBuffer in its external memory,
+ * which paces its collections: medium and long loans dropped without free()
+ * need no report of their own to be found.
  *
  * Threading: everything runs on the environment's JavaScript thread.
  */
@@ -201,8 +202,6 @@ static int loan_end(instance *inst, uint32_t id) {
     err = samm_chunk_return(inst->heap, l->ptr, l->ticket);
   } else {
     err = samm_free(inst->heap, l->ptr);
-    int64_t change;
-    napi_adjust_external_memory(inst->env, -(int64_t)l->len, &change);
   }
   loan_discard(inst, id);
   return err;
@@ -606,8 +605,6 @@ static napi_value block_alloc(napi_env env, napi_callback_info info) {
   l->kind = LOAN_BLOCK;
   l->ptr = p;
   l->len = (size_t)size;
-  int64_t change;
-  napi_adjust_external_memory(env, (int64_t)size, &change);
   bool forbidden = false;
   napi_value buf = wrap_new(env, inst, id, false, &forbidden);
   if (buf == NULL) {

@@ -1,10 +1,11 @@
 /* libFuzzer target: random operation sequences on the C core. Each input
  * byte pair is an operation: open or close a scope (any order), allocate
  * in a scope, allocate medium/long, free (valid, twice, interior, foreign,
- * scope memory), lend and return whole chunks (stale tickets too), collect,
- * change the budget. After every step the heap's
- * own walk must pass; every live block keeps the byte pattern written into
- * it; invalid frees must be refused, never obeyed. */
+ * scope memory), free and then write into the freed memory as a stale view
+ * would, lend and return whole chunks (stale tickets too), collect, change
+ * the budget. After every step the heap's own walk must pass; every live
+ * block keeps the byte pattern written into it; invalid frees must be
+ * refused, never obeyed. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size_t count = 0;
   uint8_t tag = 1;
   for (size_t i = 0; i + 1 < size; i += 2) {
-    uint8_t op = data[i] % 10, arg = data[i + 1];
+    uint8_t op = data[i] % 11, arg = data[i + 1];
     switch (op) {
       case 0: { /* open */
         int s = arg % MAX_SCOPES;
@@ -142,6 +143,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             break;
           }
         }
+        break;
+      }
+      case 9: { /* free a medium/long block, then write all over it (a stale view);
+                 * blocks of a mapping of their own are unmapped at once: not those */
+        size_t k = count;
+        for (size_t j = 0; j < count && k == count; j++)
+          if (blocks[(arg + j) % count].scope == -1 && blocks[(arg + j) % count].n < (64u << 10))
+            k = (arg + j) % count;
+        if (k == count) break;
+        blk b = blocks[k];
+        check(&b);
+        if (samm_free(h, b.p) != SAMM_EOK) abort();
+        blocks[k] = blocks[--count];
+        for (size_t j = 0; j < b.n; j++) b.p[j] = (uint8_t)(arg * 31 + j);
+        if (b.n >= sizeof(void *)) memcpy(b.p, &data, sizeof(void *)); /* a pointer-like value */
         break;
       }
       default: { /* reads of a live block */

@@ -222,6 +222,22 @@ test('explicit scopes: alloc, waitFor keeps the scope open until the work settle
   assert.throws(() => s.waitFor(Promise.resolve()), { code: 'ERR_SAMM_SCOPE_CLOSED' })
 })
 
+test('waitFor returns a Promise, also for a thenable or a plain value', async () => {
+  const s = samm.scope()
+  const thenable = { then (resolve) { setImmediate(() => resolve(7)) } }
+  const fromThenable = s.waitFor(thenable)
+  const fromValue = s.waitFor(8)
+  const rejected = s.waitFor(Promise.reject(new Error('no')))
+  for (const p of [fromThenable, fromValue, rejected]) assert.ok(p instanceof Promise)
+  s.close()
+  assert.equal(await fromThenable, 7)
+  assert.equal(await fromValue, 8)
+  await assert.rejects(rejected, /no/)
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.throws(() => s.alloc(1), { code: 'ERR_SAMM_SCOPE_CLOSED' })
+  assert.equal(samm.stats().scopesOpen, 0)
+})
+
 test('a scope\'s alloc with a site follows the site\'s class, in that scope even when another is current', () => {
   const s = samm.scope()
   const before = samm.stats()
@@ -304,6 +320,63 @@ test('the budget refuses cleanly and the heap recovers', () => {
     assert.equal(samm.stats().limitFallbacks, before + 1)
   } finally {
     samm.configure({ maxBytes: 1024 * 1024 * 1024, onLimit: 'throw' })
+  }
+})
+
+test('a budget error carries the sizes and says which knob to turn', () => {
+  samm.collect()
+  samm.configure({ maxBytes: 2 * 1024 * 1024 })
+  const kept = []
+  try {
+    let err
+    try {
+      for (;;) kept.push(samm.allocUnsafe(64 * 1024, long))
+    } catch (e) {
+      err = e
+    }
+    assert.equal(err.code, 'ERR_SAMM_LIMIT')
+    assert.equal(err.requested, 64 * 1024)
+    assert.equal(err.maxBytes, 2 * 1024 * 1024)
+    assert.ok(Number.isInteger(err.committed) && err.committed > 0 && err.committed <= err.maxBytes, `committed ${err.committed}`)
+    assert.ok(err.committed + err.requested > err.maxBytes)
+    assert.match(err.message, new RegExp(`allocating 65536 bytes .*${err.committed} bytes committed, maxBytes 2097152`))
+    assert.match(err.message, /raise maxBytes \(SAMM_MAX_BYTES\) or set onLimit: 'heap'/)
+    assert.doesNotMatch(err.message, /chunkSize/)
+  } finally {
+    for (const b of kept) samm.free(b)
+    samm.collect()
+    samm.configure({ maxBytes: 1024 * 1024 * 1024 })
+  }
+})
+
+test('a budget error of a request scope says that each open scope holds a chunk', () => {
+  samm.collect()
+  samm.configure({ maxBytes: 2 * 1024 * 1024 })
+  const open = []
+  try {
+    let err
+    try {
+      // Scopes that each allocate a little: every one holds a whole chunk.
+      for (;;) {
+        const s = samm.scope()
+        open.push(s)
+        s.allocUnsafe(16)
+      }
+    } catch (e) {
+      err = e
+    }
+    assert.equal(err.code, 'ERR_SAMM_LIMIT')
+    assert.equal(err.requested, 16)
+    assert.equal(err.maxBytes, 2 * 1024 * 1024)
+    // The last scope opened is the one refused.
+    assert.ok(open.length - 1 <= 8, `${open.length - 1} scopes allocated`)
+    assert.match(err.message, /allocating 16 bytes in a request scope/)
+    assert.match(err.message, /each open scope that allocates holds at least chunkSize \(262144 bytes\), so about 8 scopes/)
+    assert.match(err.message, /raise maxBytes \(SAMM_MAX_BYTES\), lower chunkSize \(SAMM_CHUNK_SIZE\) or set onLimit: 'heap'/)
+  } finally {
+    for (const s of open) s.close()
+    samm.collect()
+    samm.configure({ maxBytes: 1024 * 1024 * 1024 })
   }
 })
 

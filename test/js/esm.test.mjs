@@ -11,3 +11,14 @@ test('the ESM entry exposes the same API, default and named', async () => {
   assert.equal(kept.length, 0)
   assert.ok(stats().scopesOpened >= 1)
 })
+
+test('the ESM entry names every export of the CommonJS one, and both have default', async () => {
+  const { createRequire } = await import('node:module')
+  const cjs = createRequire(import.meta.url)('samm')
+  const esm = await import('samm')
+  assert.deepEqual(Object.keys(esm).filter((k) => k !== 'default').sort(), Object.keys(cjs).sort())
+  for (const key of Object.keys(cjs)) assert.equal(esm[key], cjs[key], key)
+  assert.equal(esm.default, cjs)
+  assert.equal(cjs.default, cjs)
+  assert.equal(samm.default, samm)
+})

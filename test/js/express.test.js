@@ -48,6 +48,22 @@ test('handlers after a body parser still run in the request\'s scope', async () 
   assert.deepEqual(await r.json(), { scoped: true, n: 5 })
 })
 
+test('requests skip() turns away get req.samm null and no scope', async () => {
+  const app = express()
+  app.use(samm.express({ skip: (req) => req.path === '/health' }))
+  app.get('/health', (req, res) => res.json({ samm: req.samm, current: samm.current() === undefined }))
+  app.get('/', (req, res) => res.json({ scoped: req.samm !== null && samm.current() === req.samm }))
+  const s = app.listen(0, '127.0.0.1')
+  await new Promise((resolve) => s.once('listening', resolve))
+  try {
+    const base = `http://127.0.0.1:${s.address().port}`
+    assert.deepEqual(await (await fetch(`${base}/health`)).json(), { samm: null, current: true })
+    assert.deepEqual(await (await fetch(`${base}/`)).json(), { scoped: true })
+  } finally {
+    s.close()
+  }
+})
+
 test('express() validates its options', () => {
   assert.throws(() => samm.express(null), { code: 'ERR_SAMM_INVALID_ARG' })
   assert.throws(() => samm.express({ skip: 1 }), { code: 'ERR_SAMM_INVALID_ARG' })

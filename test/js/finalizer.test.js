@@ -50,3 +50,47 @@ test('a freed buffer is not freed again by its finaliser', async () => {
   live.forEach((b, i) => assert.ok(b.every((x) => x === (i & 0xff))))
   for (const b of live) samm.free(b)
 })
+
+test('scopes dropped without close() give their memory back once collected', async () => {
+  const chunk = samm.config().chunkSize
+  const large = 4 * chunk + 4096 // larger than a span: a block of its own
+  const short = samm.site('fin.short', { class: 'short' })
+  const base = samm.stats().bump.inUse
+  ;(() => {
+    for (let i = 0; i < 20; i++) {
+      const s = samm.scope() // never closed
+      s.allocUnsafe(large).fill(1)
+      s.allocUnsafe(100).fill(2)
+    }
+    // A run() whose promise never settles is a dropped scope too.
+    for (let i = 0; i < 5; i++) samm.run(() => { samm.allocUnsafe(large, short).fill(3); return new Promise(() => {}) })
+  })()
+  assert.ok(samm.stats().bump.inUse >= base + 25 * large)
+  await collectGarbage()
+  assert.equal(samm.stats().bump.inUse, base, 'every block and chunk came back')
+  samm.collect()
+  assert.equal(samm.stats().chunksLent, 0)
+  // Nothing is left that would pin the heap's structure.
+  samm.configure({ chunkSize: 2 * chunk })
+  samm.configure({ chunkSize: chunk })
+})
+
+test('the budget is not spent on medium and long buffers that are garbage', async () => {
+  const { maxBytes } = samm.config()
+  const long = samm.site('fin.long-churn', { class: 'long' })
+  const medium = samm.site('fin.medium-churn', { class: 'medium' })
+  samm.configure({ maxBytes: 256 * 1024 * 1024 })
+  try {
+    // 10 GiB of 1 MiB long buffers and 1.25 GiB of 128 KiB medium ones,
+    // dropped at once, the loop turning now and then as a service's does.
+    for (let i = 0; i < 10000; i++) {
+      samm.allocUnsafe(1024 * 1024, long)[0] = 1
+      if (i % 8 === 0) samm.allocUnsafe(128 * 1024, medium)[0] = 1
+      if (i % 16 === 0) await new Promise((resolve) => setImmediate(resolve))
+    }
+    assert.ok(samm.stats().highWater <= 256 * 1024 * 1024)
+  } finally {
+    await collectGarbage()
+    samm.configure({ maxBytes })
+  }
+})

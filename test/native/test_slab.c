@@ -124,6 +124,38 @@ static void budget_refuses_new_spans(void **state) {
   samm_heap_destroy(h);
 }
 
+/* A freed slot holds no metadata: a stale write into it (pointers to the
+ * stack, into another slot, garbage) changes nothing the heap follows. The
+ * walk holds, the next allocations are slots of the span and never the
+ * written addresses, and every live slot keeps its bytes. */
+static void writes_into_freed_slots_touch_no_metadata(void **state) {
+  (void)state;
+  samm_heap *h = samm_heap_create(NULL);
+  uint8_t *live[8];
+  for (int i = 0; i < 8; i++) live[i] = memset(samm_alloc(h, SAMM_MEDIUM, 200), i + 1, 200);
+  int local = 0;
+  void *forged[3] = {&local, live[2] + 8, live[3]};
+  assert_int_equal(samm_free(h, live[0]), SAMM_EOK);
+  assert_int_equal(samm_free(h, live[5]), SAMM_EOK);
+  memcpy(live[0], forged, sizeof forged); /* the stale writes */
+  memset(live[5], 0xff, 200);
+  assert_int_equal(samm_heap_check(h), SAMM_EOK);
+  for (int round = 0; round < 3; round++) {
+    uint8_t *p = samm_alloc(h, SAMM_MEDIUM, 200);
+    assert_non_null(p);
+    assert_true(p != (uint8_t *)&local && p != live[2] + 8 && p != live[3]);
+    assert_int_equal(samm_owner(h, p), SAMM_MEDIUM);
+    assert_true(samm_usable_size(h, p) >= 200);
+    memset(p, 0x77, 200);
+    assert_int_equal(samm_heap_check(h), SAMM_EOK);
+  }
+  for (int i = 1; i < 8; i++) {
+    if (i == 5) continue;
+    for (int k = 0; k < 200; k++) assert_int_equal(live[i][k], i + 1);
+  }
+  samm_heap_destroy(h);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(sizes_get_a_slot_that_fits),
@@ -132,6 +164,7 @@ int main(void) {
       cmocka_unit_test(full_spans_fill_and_drain),
       cmocka_unit_test(classes_are_separate),
       cmocka_unit_test(budget_refuses_new_spans),
+      cmocka_unit_test(writes_into_freed_slots_touch_no_metadata),
   };
   return cmocka_run_group_tests_name("slab", tests, NULL, NULL);
 }

@@ -9,6 +9,15 @@
 //   GET /stream       20 parts of 100,000 bytes, part i filled by pattern(part, i)
 //   GET /throw        allocates, then throws: the framework answers 500
 //   GET /plain        allocates nothing, answers 'plain'
+// and, where the framework has hooks (Fastify), hooks.js's routes:
+//   GET  /hooked/:id  a hook before the handler allocates after an await, the
+//                     handler answers pattern(id)'s body, onSend copies it into
+//                     a buffer it allocates, onResponse allocates, then awaits and
+//                     checks (hooked.late) that its buffer is still intact
+//   POST /hooked/:id  body {"n": N}: hooks after the body parser allocate, the
+//                     handler answers {"id": id, "n": N}, preSerialization and
+//                     onSend allocate as above
+// Every buffer the hooks allocate goes through hooked.keep().
 const assert = require('node:assert/strict')
 const http = require('node:http')
 const net = require('node:net')
@@ -50,28 +59,61 @@ async function slowWork () {
   slow.settled++
 }
 
+// What the hooks of /hooked allocate, kept to check after the responses
+// closed that the memory was the request's: detached, reading length 0.
+const hooked = {
+  buffers: [],
+  emptied: 0,
+  keep (buf) { hooked.buffers.push(buf); return buf },
+  scratch () { return hooked.keep(pattern(samm.allocUnsafe(512, scratch), 3)) },
+  // Allocates, then outlives the response's close: the scope must wait.
+  async late () {
+    const mine = hooked.scratch()
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    if (mine.length !== 512 || mismatches(mine, 3) !== 0) hooked.emptied++
+  },
+  // A copy of an onSend payload (Buffer or string) in memory of its own.
+  copy (payload) {
+    const src = typeof payload === 'string' ? Buffer.from(payload) : payload
+    const out = hooked.keep(samm.allocUnsafe(src.length, body))
+    src.copy(out)
+    return out
+  }
+}
+
 function get (port, path, agent) {
+  return request(port, 'GET', path, agent)
+}
+
+function request (port, method, path, agent, payload) {
   return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path, agent }, (res) => {
+    const headers = payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
+    const req = http.request({ host: '127.0.0.1', port, method, path, agent, headers }, (res) => {
       const parts = []
       res.on('data', (d) => parts.push(d))
       res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(parts) }))
       res.on('error', reject)
-    }).on('error', reject)
+    })
+    req.on('error', reject)
+    req.end(payload)
   })
 }
 
 const quiet = () => new Promise((resolve) => setTimeout(resolve, 50))
 
-async function assertQuiet () {
+// After a scenario: no scope left open, no request memory in use, and (when
+// given the count from before) no allocation made outside a request's scope.
+async function assertQuiet (outsideBefore) {
   await quiet()
   const s = samm.stats()
   assert.equal(s.scopesOpen, 0)
   assert.equal(s.bump.inUse, 0)
+  if (outsideBefore !== undefined) assert.equal(s.outsideScope, outsideBefore, 'allocations outside the request\'s scope')
 }
 
 // SAMM_TEST_REQUESTS scales the integrity run down (sanitizer builds).
 async function integrity (port, total = Number(process.env.SAMM_TEST_REQUESTS) || 100000, connections = 128) {
+  const outside = samm.stats().outsideScope
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections })
   let next = 0
   let bad = 0
@@ -89,7 +131,7 @@ async function integrity (port, total = Number(process.env.SAMM_TEST_REQUESTS) |
   agent.destroy()
   assert.equal(done, total)
   assert.equal(bad, 0, 'mismatched bytes')
-  await assertQuiet()
+  await assertQuiet(outside)
 }
 
 function slowRead (port, path) {
@@ -110,6 +152,7 @@ function slowRead (port, path) {
 }
 
 async function largeSlowBodies (port) {
+  const outside = samm.stats().outsideScope
   const churn = new http.Agent({ keepAlive: true, maxSockets: 8 })
   const reads = [1, 2, 3, 4].map((id) => slowRead(port, `/big/${id}`))
   const others = []
@@ -122,10 +165,11 @@ async function largeSlowBodies (port) {
     assert.equal(payload.length, bigSize(id))
     assert.equal(mismatches(payload, id), 0)
   })
-  await assertQuiet()
+  await assertQuiet(outside)
 }
 
 async function abortMidBody (port, n = 1000) {
+  const outside = samm.stats().outsideScope
   // Clients that ask for a large body and go away before reading it.
   await Promise.all(Array.from({ length: n }, (_, i) => new Promise((resolve) => {
     const sock = net.connect(port, '127.0.0.1', () => sock.write(`GET /big/${i} HTTP/1.1\r\nHost: x\r\n\r\n`))
@@ -133,10 +177,11 @@ async function abortMidBody (port, n = 1000) {
     sock.on('error', resolve)
     sock.on('close', resolve)
   })))
-  await assertQuiet()
+  await assertQuiet(outside)
 }
 
 async function abortMidHandler (port, n = 1000) {
+  const outside = samm.stats().outsideScope
   const start = slow.settled
   slow.emptied = 0
   await Promise.all(Array.from({ length: n }, () => new Promise((resolve) => {
@@ -148,10 +193,11 @@ async function abortMidHandler (port, n = 1000) {
   })))
   while (slow.settled - start < n) await quiet()
   assert.equal(slow.emptied, 0, 'handlers saw their buffers emptied')
-  await assertQuiet()
+  await assertQuiet(outside)
 }
 
 async function shapes (port) {
+  const outside = samm.stats().outsideScope
   const stream = await get(port, '/stream')
   assert.equal(stream.status, 200)
   assert.equal(stream.body.length, 20 * 100000)
@@ -163,7 +209,40 @@ async function shapes (port) {
   assert.equal(thrown.status, 500)
   // The service goes on after a handler threw.
   assert.equal(mismatches((await get(port, '/pattern/3')).body, 3), 0)
-  await assertQuiet()
+  await assertQuiet(outside)
+}
+
+async function hooks (port, n = 300) {
+  hooked.buffers.length = 0
+  hooked.emptied = 0
+  const outside = samm.stats().outsideScope
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 32 })
+  await Promise.all(Array.from({ length: n }, async (_, id) => {
+    if (id % 2 === 0) {
+      const r = await get(port, `/hooked/${id}`, agent)
+      assert.equal(r.status, 200)
+      assert.equal(r.body.length, patternSize(id))
+      assert.equal(mismatches(r.body, id), 0)
+    } else {
+      const r = await request(port, 'POST', `/hooked/${id}`, agent, JSON.stringify({ n: id * 3 }))
+      assert.equal(r.status, 200)
+      assert.deepEqual(JSON.parse(r.body), { id, n: id * 3 })
+    }
+  }))
+  agent.destroy()
+  await assertQuiet(outside)
+  // GET: before the handler, onSend, onResponse; POST: two before the
+  // handler, preSerialization, onSend, onResponse.
+  assert.equal(hooked.buffers.length, (n / 2) * 3 + (n / 2) * 5)
+  assert.equal(hooked.emptied, 0, 'onResponse saw its buffer emptied')
+  assert.deepEqual(hooked.buffers.filter((b) => b.length !== 0), [], 'hook memory outlived its request')
+  hooked.buffers.length = 0
+}
+
+// Declares the tests of the /hooked routes (frameworks with hooks).
+function hookTests (port) {
+  const { test } = require('node:test')
+  test('hooks before and after the handler allocate from the request\'s scope, with and without a body', { timeout: 120000 }, () => hooks(port()))
 }
 
 // Declares the scenario tests against the server whose port port() returns.
@@ -177,4 +256,4 @@ function scenarioTests (port) {
   test('streams, larger-than-chunk bodies, handlers that allocate nothing or throw', opts, () => shapes(port()))
 }
 
-module.exports = { build, slow, slowWork, scenarioTests, get, mismatches, patternSize }
+module.exports = { build, slow, slowWork, hooked, scenarioTests, hookTests, get, request, mismatches, patternSize }
