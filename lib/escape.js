@@ -111,9 +111,9 @@ function watch (site, buf) {
   }
   // An empty buffer loses nothing, and could not be told from a released one.
   if (buf.byteLength === 0) return
-  // touched: 0 until the first sweep looks at it (the WeakRef's creation is
-  // earlier than that sweep, so the sweep's time is a safe bound).
-  records.push({ ref: new WeakRef(buf), site, size: buf.length, touched: 0, released: false, since: 0 })
+  // touched: Infinity until a sweep has looked at it and its job has ended
+  // (the WeakRef's creation keeps it alive until then too).
+  records.push({ ref: new WeakRef(buf), site, size: buf.length, touched: Infinity, released: false, since: 0 })
   if (sweeper === null) {
     sweeper = setInterval(sweep, SWEEP_MS)
     sweeper.unref()
@@ -130,7 +130,10 @@ function sweep () {
       if (rec.released) suspects--
       continue
     }
-    rec.touched = now
+    // Looked at now: it stays alive until the end of this job (and is
+    // marked should marking start before then), so the time it counts as
+    // looked at is taken in a later task (stamp).
+    rec.touched = Infinity
     if (!rec.released && buf.byteLength === 0) {
       rec.released = true
       rec.since = now
@@ -140,6 +143,7 @@ function sweep () {
     records[kept++] = rec
   }
   records.length = kept
+  if (kept > 0) setImmediate(stamp, records.slice())
   if (suspects > 0 && stopMajor === null) stopMajor = onMajor(major)
   if (suspects === 0 && stopMajor !== null) {
     stopMajor()
@@ -152,6 +156,11 @@ function sweep () {
     forceQueued = true
     setImmediate(force)
   }
+}
+
+function stamp (looked) {
+  const now = performance.now()
+  for (const rec of looked) if (rec.touched === Infinity) rec.touched = now
 }
 
 function force () {

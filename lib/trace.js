@@ -93,6 +93,11 @@ function parseSample (text) {
   return Number(text)
 }
 
+function stampJudged (records) {
+  const now = performance.now()
+  for (const rec of records) rec.judgedAt = now
+}
+
 class Tracer {
   // sample: 0 for full tracing (forced collections), N >= 1 for sampled
   // tracing of 1 allocation in N (none forced).
@@ -151,7 +156,7 @@ class Tracer {
     const e = this.entry(name, size)
     e.allocs++
     const scopeRec = scope === undefined ? null : this.scopeRecord(scope)
-    const rec = { e, t0: performance.now(), scope: scopeRec, ref: new WeakRef(buf), verdict: UNJUDGED, judgedAt: 0, done: false }
+    const rec = { e, t0: performance.now(), scope: scopeRec, ref: new WeakRef(buf), verdict: UNJUDGED, judgedAt: Infinity, done: false }
     if (scopeRec !== null) {
       scopeRec.records.push(rec)
       this.queueJudge()
@@ -192,10 +197,11 @@ class Tracer {
     this.judgeQueued = false
     if (this.pending.length === 0) return
     if (this.full) fullCollection()
-    this.judgePending(performance.now())
+    this.judgePending()
   }
 
-  judgePending (now) {
+  judgePending () {
+    const seen = []
     for (const rec of this.pending) {
       if (rec.done) continue
       const there = rec.ref.deref() !== undefined
@@ -205,11 +211,16 @@ class Tracer {
         rec.verdict = OUTLIVED
       } else {
         rec.verdict = AFTER
-        rec.judgedAt = now
+        seen.push(rec)
         this.after.add(rec)
       }
     }
     this.pending = []
+    // deref() keeps what it returns alive until the end of this job, and
+    // marks it should marking start before then: only a collection whose
+    // marking began after this job may say it is still reachable. So the
+    // time the records count as looked at is taken in a later task.
+    if (seen.length > 0) setImmediate(stampJudged, seen)
   }
 
   // Sampled: a major collection whose marking began at markStart.
@@ -254,7 +265,7 @@ class Tracer {
     fullCollection()
     if (!this.full) fullCollection()
     const now = performance.now()
-    this.judgePending(now)
+    this.judgePending()
     this.major(now)
     const survivors = new Map()
     for (const rec of this.live) {
