@@ -146,7 +146,7 @@ function pathsIn (snapshot) {
         if (script) contextScripts.set(target(c), script)
       }
     }
-    return contextScripts.get(ctx) || '?'
+    return contextScripts.get(ctx) || '(file unknown)'
   }
   const scriptOfClosure = (i) => {
     const shared = edgeTo(i, 'shared')

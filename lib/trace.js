@@ -287,7 +287,8 @@ class Tracer {
 
   text () {
     const how = this.full ? 'every allocation traced' : `sampled: 1 allocation in ${this.sample} traced`
-    let out = `samm-profile ${VERSION}\n# pid ${process.pid}, ${process.argv.slice(1).join(' ').replace(/\n/g, ' ')}; ${how}\n`
+    const args = process.argv.slice(1).join(' ').replace(/\n/g, ' ')
+    let out = `samm-profile ${VERSION}\n# pid ${process.pid}${args ? `, ${args}` : ''}; ${how}\n`
     const keys = [...this.entries.keys()].sort()
     for (const key of keys) {
       const e = this.entries.get(key)
@@ -301,13 +302,25 @@ class Tracer {
 
   // r lines: each site's retainer paths, with how many of the buffers
   // looked at each one held.
-  retainerLines (paths) {
+  retainerText (paths) {
+    let out = ''
     for (const name of [...paths.keys()].sort()) {
       const counts = new Map()
       for (const p of paths.get(name)) counts.set(p, (counts.get(p) || 0) + 1)
       for (const [p, n] of [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))) {
-        this.extraLines.push(`r ${encodeName(name)} ${n} ${encodeName(p)}`)
+        out += `r ${encodeName(name)} ${n} ${encodeName(p)}\n`
       }
+    }
+    return out
+  }
+
+  append (text) {
+    try {
+      fs.appendFileSync(this.file, text)
+      return true
+    } catch (err) {
+      process.stderr.write(`samm: cannot write the profile to ${this.file}: ${err.message}\n`)
+      return false
     }
   }
 
@@ -323,20 +336,19 @@ class Tracer {
     } catch (err) {
       process.stderr.write(`samm: the final collection failed (${err.message}); what is still alive is censored\n`)
     }
-    if (survivors.length > 0 && process.env.SAMM_RETAINERS !== '0') {
-      try {
-        this.retainerLines(require('./retainers').retainerPaths(survivors, process.env.SAMM_SNAPSHOT_DIR))
-      } catch (err) {
-        process.stderr.write(`samm: warning: no retainers (${err.message})\n`)
-      }
+    for (const fn of this.beforeWrite) fn()
+    // The counts first: a snapshot of a large heap takes seconds, and a
+    // process stopped during it keeps its profile. The retainers follow as
+    // a profile of their own (concatenation merges them).
+    if (!this.append(this.text()) || survivors.length === 0 || process.env.SAMM_RETAINERS === '0') return
+    let text = ''
+    try {
+      text = this.retainerText(require('./retainers').retainerPaths(survivors, process.env.SAMM_SNAPSHOT_DIR))
+    } catch (err) {
+      process.stderr.write(`samm: warning: no retainers (${err.message})\n`)
     }
     survivors = null
-    for (const fn of this.beforeWrite) fn()
-    try {
-      fs.appendFileSync(this.file, this.text())
-    } catch (err) {
-      process.stderr.write(`samm: cannot write the profile to ${this.file}: ${err.message}\n`)
-    }
+    if (text !== '') this.append(`samm-profile ${VERSION}\n# pid ${process.pid}: what held the buffers still alive at the end\n${text}`)
   }
 }
 
