@@ -10,7 +10,7 @@
 //                collection forced, plus the same preload;
 //   - env N:     SAMM_TRACE + SAMM_PROFILE_SAMPLE=N alone (a service started
 //                by its own process manager: no preload).
-// REPS interleaved runs of each, autocannon on 127.0.0.1, medians of the
+// REPS interleaved runs of each (in an order that rotates), autocannon on 127.0.0.1, medians of the
 // throughput and of the service's CPU time per request (from /proc: on a
 // shared machine it moves less than the throughput does).
 //
@@ -98,7 +98,10 @@ async function main () {
   const results = new Map(configs.map((c) => [c, { rps: [], cpu: [] }]))
   for (let r = 0; r < reps; r++) {
     const line = []
-    for (const c of configs) {
+    // Each repetition starts at another configuration, so that none always
+    // runs first (or right after the heaviest).
+    const order = configs.map((c, i) => configs[(i + r) % configs.length])
+    for (const c of order) {
       const m = await once(c)
       results.get(c).rps.push(m.rps)
       results.get(c).cpu.push(m.cpuUs)
