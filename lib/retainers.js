@@ -195,7 +195,9 @@ function pathsIn (snapshot) {
         const where = scriptOfClosure(holder)
         const line = lines.get(holder)
         steps.push(`function ${hName || '(anonymous)'}${where ? ` (${where}${line ? `:${line}` : ''})` : ''}`)
-      } else if (hType === 'object' || hType === 'array' || hType === 'closure') {
+      } else if (hType === 'object' || hType === 'closure' || (hType === 'array' && hName !== '' && !hName.startsWith('system /'))) {
+        // (An array without a name is an engine's backing store: a Map's
+        // table, an object's elements; the object that owns it names it.)
         const label = hName || hType
         steps.push(t === 'property' ? `${label}.${edgeName(e)}` : label)
       }
