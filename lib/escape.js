@@ -24,15 +24,18 @@
 // unless onEscape is 'warn', the site is demoted: its later allocations
 // come from the V8 heap, for the rest of the process.
 //
-// A quiet service may run no major collection for minutes. When a suspect
-// has waited FORCE_AFTER_MS (2 s) without one, the watch runs a full
-// collection itself (in a task of its own, so that the sweep's look at the
-// suspects does not keep them alive through it), at most about one per
-// FORCE_AFTER_MS and no more than FORCE_SHARE (1 %) of the time: a heap
-// whose collection takes 50 ms is forced at most every 5 s. Suspects last
-// until a major collection even when they are garbage (a WeakRef's target
-// outlives young-generation collections on Node 20 to 24), so in a busy
-// service without major collections of its own this is what resolves them.
+// A service whose short buffers live in SAMM's arenas may run no major
+// collection for minutes. When a suspect has waited FORCE_AFTER_MS (20 s)
+// without one, the watch runs a full collection itself (in a task of its
+// own, so that the sweep's look at the suspects does not keep them alive
+// through it): at most one per FORCE_AFTER_MS, and no more than
+// FORCE_SHARE (1 %) of the time in pauses. Suspects last until a major
+// collection even when they are garbage (a WeakRef's target outlives
+// young-generation collections on Node 20 to 24), so in a busy service
+// without major collections of its own this is what resolves them. A
+// forced collection costs the service far more than its pause: on the
+// node:http example's small-buffer workload, one every 2 s raised the CPU
+// per request by about half; one every 20 s costs about a tenth of that.
 //
 // Buffers kept only for a moment after their request (a timer a few ms
 // later) are missed unless a major collection falls in that moment: the
@@ -47,14 +50,14 @@ const { counters } = require('./counters')
 
 const FIRST = 64
 const SWEEP_MS = 500
-const FORCE_AFTER_MS = Number(process.env.SAMM_ESCAPE_FORCE_MS) > 0 ? Number(process.env.SAMM_ESCAPE_FORCE_MS) : 2000
+const FORCE_AFTER_MS = Number(process.env.SAMM_ESCAPE_FORCE_MS) > 0 ? Number(process.env.SAMM_ESCAPE_FORCE_MS) : 20000
 const FORCE_SHARE = 0.01 // forced collections take at most this share of the time
 const ON_ESCAPE = ['demote', 'warn']
 
 const settings = {
   onEscape: 'demote',
   escapeFile: null,
-  every: 8 // mean gap, in requests, between watched allocations after a site's first FIRST; 0: off
+  every: 4 // mean gap, in requests, between watched allocations after a site's first FIRST; 0: off
 }
 
 {
@@ -143,7 +146,7 @@ function sweep () {
     records[kept++] = rec
   }
   records.length = kept
-  if (kept > 0) setImmediate(stamp, records.slice())
+  if (kept > 0) setImmediate(stamp, records.slice()).unref()
   if (suspects > 0 && stopMajor === null) stopMajor = onMajor(major)
   if (suspects === 0 && stopMajor !== null) {
     stopMajor()
@@ -154,7 +157,7 @@ function sweep () {
     sweeper = null
   } else if (now - oldest >= FORCE_AFTER_MS && now >= nextForce && !forceQueued) {
     forceQueued = true
-    setImmediate(force)
+    setImmediate(force).unref()
   }
 }
 
@@ -168,8 +171,9 @@ function force () {
   const t0 = performance.now()
   fullCollection()
   const t1 = performance.now()
-  // A heap whose collection takes long is forced less often.
-  nextForce = t1 + Math.max(SWEEP_MS, (t1 - t0) / FORCE_SHARE)
+  // One per FORCE_AFTER_MS at most, and less often for a heap whose
+  // collection takes long.
+  nextForce = t1 + Math.max(FORCE_AFTER_MS, (t1 - t0) / FORCE_SHARE)
 }
 
 // A major collection whose marking began at markStart: the suspects noted
