@@ -25,17 +25,17 @@
 // come from the V8 heap, for the rest of the process.
 //
 // A service whose short buffers live in SAMM's arenas may run no major
-// collection for minutes. When a suspect has waited FORCE_AFTER_MS (20 s)
-// without one, the watch runs a full collection itself (in a task of its
-// own, so that the sweep's look at the suspects does not keep them alive
-// through it): at most one per FORCE_AFTER_MS, and no more than
-// FORCE_SHARE (1 %) of the time in pauses. Suspects last until a major
-// collection even when they are garbage (a WeakRef's target outlives
-// young-generation collections on Node 20 to 24), so in a busy service
-// without major collections of its own this is what resolves them. A
-// forced collection costs the service far more than its pause: on the
+// collection for minutes. When a suspect has waited 20,000 requests
+// (FORCE_AFTER_SCOPES) or 60 s (FORCE_AFTER_MS) without one, the watch runs
+// a full collection itself, in a task of its own (so that the sweep's look
+// at the suspects does not keep them alive through it). Suspects last until
+// a major collection even when they are garbage (a WeakRef's target
+// outlives young-generation collections on Node 20 to 24), so in a busy
+// service without major collections of its own this is what resolves them.
+// A forced collection costs the service far more than its pause (on the
 // node:http example's small-buffer workload, one every 2 s raised the CPU
-// per request by about half; one every 20 s costs about a tenth of that.
+// per request by about half), hence at most one per 5 s and pauses at most
+// 0.1 % of the time: a 15 ms collection at most every 15 s.
 //
 // Buffers kept only for a moment after their request (a timer a few ms
 // later) are missed unless a major collection falls in that moment: the
@@ -50,8 +50,15 @@ const { counters } = require('./counters')
 
 const FIRST = 64
 const SWEEP_MS = 500
-const FORCE_AFTER_MS = Number(process.env.SAMM_ESCAPE_FORCE_MS) > 0 ? Number(process.env.SAMM_ESCAPE_FORCE_MS) : 20000
-const FORCE_SHARE = 0.01 // forced collections take at most this share of the time
+// When a released watched buffer has waited this long, or this many
+// requests (scopes opened), without a major collection, the watch runs one.
+const FORCE_AFTER_MS = Number(process.env.SAMM_ESCAPE_FORCE_MS) > 0 ? Number(process.env.SAMM_ESCAPE_FORCE_MS) : 60000
+const FORCE_AFTER_SCOPES = 20000
+// Forced collections: at most one per FORCE_SPACING_MS, and their pauses
+// at most FORCE_SHARE of the time (what they cost the service afterwards is
+// about ten times their pause).
+const FORCE_SPACING_MS = Math.min(5000, FORCE_AFTER_MS)
+const FORCE_SHARE = 0.001
 const ON_ESCAPE = ['demote', 'warn']
 
 const settings = {
@@ -77,7 +84,8 @@ const settings = {
   }
 }
 
-// { ref, site, size, touched: when last looked at, released, since: when first seen released }
+// { ref, site, size, touched: when last looked at, released, since: when
+// first seen released, sinceScopes: scopes opened by then }
 let records = []
 let suspects = 0 // records released and still there
 let sweeper = null
@@ -116,7 +124,7 @@ function watch (site, buf) {
   if (buf.byteLength === 0) return
   // touched: Infinity until a sweep has looked at it and its job has ended
   // (the WeakRef's creation keeps it alive until then too).
-  records.push({ ref: new WeakRef(buf), site, size: buf.length, touched: Infinity, released: false, since: 0 })
+  records.push({ ref: new WeakRef(buf), site, size: buf.length, touched: Infinity, released: false, since: 0, sinceScopes: 0 })
   if (sweeper === null) {
     sweeper = setInterval(sweep, SWEEP_MS)
     sweeper.unref()
@@ -127,6 +135,7 @@ function sweep () {
   const now = performance.now()
   let kept = 0
   let oldest = Infinity
+  let oldestScopes = Infinity
   for (const rec of records) {
     const buf = rec.ref.deref()
     if (buf === undefined) {
@@ -140,9 +149,13 @@ function sweep () {
     if (!rec.released && buf.byteLength === 0) {
       rec.released = true
       rec.since = now
+      rec.sinceScopes = counters.scopesOpened
       suspects++
     }
-    if (rec.released && rec.since < oldest) oldest = rec.since
+    if (rec.released && rec.since < oldest) {
+      oldest = rec.since
+      oldestScopes = rec.sinceScopes
+    }
     records[kept++] = rec
   }
   records.length = kept
@@ -155,7 +168,8 @@ function sweep () {
   if (kept === 0) {
     clearInterval(sweeper)
     sweeper = null
-  } else if (now - oldest >= FORCE_AFTER_MS && now >= nextForce && !forceQueued) {
+  } else if ((now - oldest >= FORCE_AFTER_MS || counters.scopesOpened - oldestScopes >= FORCE_AFTER_SCOPES) &&
+    now >= nextForce && !forceQueued) {
     forceQueued = true
     setImmediate(force).unref()
   }
@@ -171,9 +185,7 @@ function force () {
   const t0 = performance.now()
   fullCollection()
   const t1 = performance.now()
-  // One per FORCE_AFTER_MS at most, and less often for a heap whose
-  // collection takes long.
-  nextForce = t1 + Math.max(FORCE_AFTER_MS, (t1 - t0) / FORCE_SHARE)
+  nextForce = t1 + Math.max(FORCE_SPACING_MS, (t1 - t0) / FORCE_SHARE)
 }
 
 // A major collection whose marking began at markStart: the suspects noted
