@@ -1,10 +1,20 @@
 'use strict'
-// Profiling overhead: the Express example's throughput with `samm profile`'s
-// instrumentation (trace mode + unmanaged-allocation sampler) against the
-// same example without it (SAMM on, classes as the example declares them).
-// REPS interleaved runs of each, autocannon on 127.0.0.1, medians.
+// Profiling overhead: the Express example's throughput under `samm profile`'s
+// instrumentation against the same example without it (SAMM on, classes as
+// the table says: all heap with the default table). Configurations:
+//   - full:      full tracing (a forced exact full collection at the end of
+//                each loop turn in which scopes closed, and every 100 ms) plus
+//                the unmanaged-allocation sampler and the inspector's
+//                sampling heap profiler (profiler/preload.js);
+//   - sampled N: samm profile --sample N: one allocation in N traced, no
+//                collection forced, plus the same preload;
+//   - env N:     SAMM_TRACE + SAMM_PROFILE_SAMPLE=N alone (a service started
+//                by its own process manager: no preload).
+// REPS interleaved runs of each (in an order that rotates), autocannon on 127.0.0.1, medians of the
+// throughput and of the service's CPU time per request (from /proc: on a
+// shared machine it moves less than the throughput does).
 //
-//   node bench/profile-overhead.js [reps=3] [seconds=8]
+//   node bench/profile-overhead.js [reps=3] [seconds=8] [configs=off,full,sampled:100,sampled:1000,env:100,env:1000]
 
 const path = require('node:path')
 const os = require('node:os')
@@ -17,26 +27,61 @@ const SERVER = path.join(ROOT, 'examples', 'express', 'server.js')
 const PRELOAD = path.join(ROOT, 'profiler', 'preload.js')
 const reps = Number(process.argv[2]) || 3
 const seconds = Number(process.argv[3]) || 8
-const PORT = 3300
+const configs = (process.argv[4] || 'off,full,sampled:100,sampled:1000,env:100,env:1000').split(',')
 
-async function waitUp (url) {
-  for (let i = 0; i < 100; i++) {
-    try { await fetch(url); return } catch { await new Promise((resolve) => setTimeout(resolve, 100)) }
-  }
-  throw new Error(`${url} did not come up`)
+const LABELS = {
+  off: 'Express example, SAMM on, not profiled',
+  full: 'samm profile (full tracing)',
+  sampled: (n) => `samm profile --sample ${n}`,
+  env: (n) => `SAMM_PROFILE_SAMPLE=${n}, no preload`
 }
 
-async function once (profiled) {
-  const env = { ...process.env, PORT: String(PORT) }
-  const tmp = path.join(os.tmpdir(), `samm-overhead-${process.pid}.profile`)
-  if (profiled) Object.assign(env, { SAMM_TRACE: tmp, NODE_OPTIONS: `--require ${PRELOAD}` })
-  const child = spawn(process.execPath, [SERVER], { env, stdio: 'ignore' })
+function label (config) {
+  const [kind, n] = config.split(':')
+  return typeof LABELS[kind] === 'function' ? LABELS[kind](n) : LABELS[kind]
+}
+
+// Starts the example on a port of its choosing (PORT=0) and resolves its URL.
+function start (env) {
+  const child = spawn(process.execPath, [SERVER], { env: { ...env, PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] })
+  return new Promise((resolve, reject) => {
+    let out = ''
+    child.stdout.on('data', (d) => {
+      out += d
+      const m = /http:\/\/127\.0\.0\.1:(\d+)/.exec(out)
+      if (m) resolve({ child, url: `http://127.0.0.1:${m[1]}/?id=1` })
+    })
+    child.once('exit', (code) => reject(new Error(`the example exited (${code}) before listening`)))
+  })
+}
+
+// CPU seconds (user + system) the process has used.
+function cpuSeconds (pid) {
   try {
-    const url = `http://127.0.0.1:${PORT}/?id=1`
-    await waitUp(url)
+    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    return (Number(f[11]) + Number(f[12])) / 100
+  } catch {
+    return NaN
+  }
+}
+
+async function once (config) {
+  const [kind, n] = config.split(':')
+  const env = { ...process.env }
+  delete env.SAMM_PROFILE_SAMPLE
+  const tmp = path.join(os.tmpdir(), `samm-overhead-${process.pid}.profile`)
+  if (kind !== 'off') {
+    Object.assign(env, { SAMM_TRACE: tmp, SAMM_RETAINERS: '0' })
+    if (kind !== 'env') env.NODE_OPTIONS = `--require ${PRELOAD}`
+    if (n !== undefined) env.SAMM_PROFILE_SAMPLE = n
+  }
+  const { child, url } = await start(env)
+  try {
     await autocannon({ url, connections: 32, duration: 2 }) // warm-up
+    const cpu0 = cpuSeconds(child.pid)
     const r = await autocannon({ url, connections: 32, duration: seconds })
-    return r.requests.average
+    const cpu = cpuSeconds(child.pid) - cpu0
+    return { rps: r.requests.average, cpuUs: 1e6 * cpu / r.requests.total }
   } finally {
     child.kill('SIGTERM')
     await new Promise((resolve) => child.once('exit', resolve))
@@ -50,18 +95,30 @@ function median (v) {
 }
 
 async function main () {
-  const off = []
-  const on = []
+  const results = new Map(configs.map((c) => [c, { rps: [], cpu: [] }]))
   for (let r = 0; r < reps; r++) {
-    off.push(await once(false))
-    on.push(await once(true))
-    console.error(`repetition ${r + 1}/${reps}: off ${off[r].toFixed(0)} req/s, profiling ${on[r].toFixed(0)} req/s`)
+    const line = []
+    // Each repetition starts at another configuration, so that none always
+    // runs first (or right after the heaviest).
+    const order = configs.map((c, i) => configs[(i + r) % configs.length])
+    for (const c of order) {
+      const m = await once(c)
+      results.get(c).rps.push(m.rps)
+      results.get(c).cpu.push(m.cpuUs)
+      line.push(`${c} ${m.rps.toFixed(0)} req/s ${m.cpuUs.toFixed(0)} us/req`)
+    }
+    console.error(`repetition ${r + 1}/${reps}: ${line.join(', ')}`)
   }
-  console.log('| configuration | requests/s (median) | ratio |')
-  console.log('|---|---:|---:|')
-  console.log(`| Express example, SAMM on | ${median(off).toFixed(0)} | 1.00 |`)
-  console.log(`| the same under samm profile | ${median(on).toFixed(0)} | ${(median(on) / median(off)).toFixed(2)} |`)
-  console.log(`\n${reps} interleaved repetitions of ${seconds} s, 32 connections, node ${process.version}`)
+  const base = results.get(configs[0])
+  const rps0 = median(base.rps)
+  const cpu0 = median(base.cpu)
+  console.log('| configuration | requests/s (median) | ratio | service CPU µs per request (median) | ratio |')
+  console.log('|---|---:|---:|---:|---:|')
+  for (const c of configs) {
+    const { rps, cpu } = results.get(c)
+    console.log(`| ${label(c)} | ${median(rps).toFixed(0)} | ${(median(rps) / rps0).toFixed(2)} | ${median(cpu).toFixed(0)} | ${(median(cpu) / cpu0).toFixed(2)} |`)
+  }
+  console.log(`\n${reps} interleaved repetitions of ${seconds} s after a 2 s warm-up, 32 connections, node ${process.version}; ratios to the first line`)
 }
 
 main()

@@ -11,6 +11,7 @@ const { withRoom } = require('./chunks')
 const { resolveSite, HEAP, SHORT, CLASS_NAMES } = require('./site')
 const { tracer } = require('./trace')
 const { channels, publishFallback } = require('./diagnostics')
+const { watch } = require('./escape')
 
 /**
  * A Buffer of size bytes for the site where names, zero-filled if zero.
@@ -23,9 +24,14 @@ function allocate (size, where, zero, scope) {
   const cls = s.classOf(size)
   s.allocs++
   s.bytes += size
-  if (tracer !== null) return tracer.alloc(size, s.name, scope, zero)
+  if (tracer !== null && tracer.take()) return tracer.alloc(size, s.name, scope, zero)
   if (cls === SHORT) {
-    if (scope !== undefined) return zero ? scope.alloc(size) : scope.allocUnsafe(size)
+    if (scope !== undefined) {
+      const buf = zero ? scope.alloc(size) : scope.allocUnsafe(size)
+      // The escape watch's countdown: most short allocations pay this only.
+      if (--s._watchIn === 0) watch(s, buf)
+      return buf
+    }
     counters.outsideScope++
     s.heapFallbacks++
     if (channels.fallback.hasSubscribers) publishFallback('outsideScope', size, 'short', s.name)

@@ -89,6 +89,10 @@ export interface Options {
   processLimit?: number
   /** true: every allocation from the V8 heap, as with SAMM_DISABLE=1 (the kill switch). */
   disabled?: boolean
+  /** A short-class buffer found reachable after its request: demote its site to the heap (default) or only warn. */
+  onEscape?: 'demote' | 'warn'
+  /** A file escapes are appended to, in the profile format (null: none). */
+  escapeFile?: string | null
 }
 
 /** Admission under the budget (docs/admission.md): true for the defaults. */
@@ -166,7 +170,11 @@ export interface Stats {
   /** SAMM is switched off (SAMM_DISABLE=1 or `configure({ disabled: true })`). */
   disabled: boolean
   admission: AdmissionStats
-  sites: Record<string, { class: LifetimeClass, allocs: number, bytes: number, heapFallbacks: number }>
+  /**
+   * Per site: its class now (`heap` once demoted after an escape), allocations, bytes, heap
+   * fallbacks, and escapes: watched short-class buffers found reachable after their request.
+   */
+  sites: Record<string, { class: LifetimeClass, allocs: number, bytes: number, heapFallbacks: number, escapes: number }>
 }
 
 /** Payload of `samm:limit` (node:diagnostics_channel): the budget refused an allocation. */
@@ -215,6 +223,10 @@ export interface TableSite {
   allocs?: number
   outlived?: number
   censored?: number
+  /** Sampled profiles: allocations not known to have died in their request nor to have outlived it. */
+  undecided?: number
+  /** The site passed the request rule on fewer decided allocations than minShortAllocs. */
+  tooFew?: boolean
   /** The class per range of floor(log2(size)). */
   sizes?: Array<{ log2Min: number, log2Max: number, class: LifetimeClass }>
 }
@@ -239,8 +251,10 @@ export interface Table {
   version: number
   /** Digest of the profile the table was baked from; '' for the default table. */
   digest: string
-  /** Share of a site's allocations that must die in their request for it to be short; null for the default table. */
+  /** Share of a site's decided allocations that must die in their request for it to be short (1: all); null for the default table. */
   shortMinInRequest: number | null
+  /** Decided allocations a short verdict needs, per size class; null for the default table. */
+  minShortAllocs: number | null
   /** The clustering per size class; empty for the default table. */
   sizeClasses: TableSizeClass[]
   sites: TableSite[]

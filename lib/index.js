@@ -11,6 +11,7 @@ const { releaseChunks, pooled } = require('./chunks')
 const { startIdleTrim } = require('./idle')
 const { site, bakedTable, sites, setDisabled, Site, CLASS_NAMES } = require('./site')
 const { checkTable } = require('./table-check')
+const escape = require('./escape')
 
 const { http } = require('./http')
 const admission = require('./admission')
@@ -103,7 +104,7 @@ const NUMERIC_OPTIONS = ['maxBytes', 'chunkSize', 'poolChunks', 'regionSegmentSi
 // Options the binding applies by building a new heap.
 const STRUCTURAL_OPTIONS = NUMERIC_OPTIONS.filter((key) => key !== 'maxBytes' && key !== 'idleTrimMs' && key !== 'decayMs')
 // Options JavaScript acts on itself.
-const JS_OPTIONS = ['onLimit', 'longScopeMs', 'disabled', 'processLimit']
+const JS_OPTIONS = ['onLimit', 'longScopeMs', 'disabled', 'processLimit', 'onEscape', 'escapeFile']
 
 /** Sets the budget and tuning; see README for each option. */
 function configure (options) {
@@ -132,6 +133,12 @@ function configure (options) {
       throw r
     }
   }
+  if (options.onEscape !== undefined && !escape.ON_ESCAPE.includes(options.onEscape)) {
+    throw invalidArg('options.onEscape', '"demote" or "warn"', options.onEscape)
+  }
+  if (options.escapeFile !== undefined && options.escapeFile !== null && (typeof options.escapeFile !== 'string' || options.escapeFile === '')) {
+    throw invalidArg('options.escapeFile', 'a file name or null', options.escapeFile)
+  }
   for (const key of NUMERIC_OPTIONS) {
     const v = options[key]
     if (v === undefined) continue
@@ -155,13 +162,14 @@ function configure (options) {
   if (long !== undefined) counters.longScopeMs = long
   if (options.disabled !== undefined) switchOff(options.disabled)
   if (processLimit !== undefined) admission.setProcessLimit(processLimit)
+  escape.setOptions(options)
   counters.chunkSize = binding.config().chunkSize
   return config()
 }
 
 /** The options in force. */
 function config () {
-  return { ...binding.config(), onLimit: counters.onLimit, longScopeMs: counters.longScopeMs, disabled: counters.disabled, processLimit: admission.processLimit() }
+  return { ...binding.config(), onLimit: counters.onLimit, longScopeMs: counters.longScopeMs, disabled: counters.disabled, processLimit: admission.processLimit(), ...escape.options() }
 }
 
 // The C core names its statistics in snake_case; JavaScript sees camelCase.
@@ -201,13 +209,13 @@ function stats () {
   s.admission = admission.stats()
   s.sites = {}
   for (const [name, st] of sites) {
-    s.sites[name] = { class: st.class, allocs: st.allocs, bytes: st.bytes, heapFallbacks: st.heapFallbacks }
+    s.sites[name] = { class: st.class, allocs: st.allocs, bytes: st.bytes, heapFallbacks: st.heapFallbacks, escapes: st.escapes }
   }
   return s
 }
 
 /**
- * The baked table: { version, digest, shortMinInRequest, sizeClasses, sites }.
+ * The baked table: { version, digest, shortMinInRequest, minShortAllocs, sizeClasses, sites }.
  * sizeClasses carries each size class's clustering (centroids, boundaries
  * and the class of each cluster); both lists are empty for the default table.
  */
@@ -217,6 +225,7 @@ function table () {
     version: t.version,
     digest: t.digest,
     shortMinInRequest: t.shortMinInRequest ?? null,
+    minShortAllocs: t.minShortAllocs ?? null,
     sizeClasses: t.sizeClasses ?? [],
     sites: t.sites
   }

@@ -87,7 +87,7 @@ class Scope {
    */
   alloc (size, where) {
     if (where !== undefined) return this.#atSite(size, where, true)
-    if (tracer !== null) return this.#traced(size, true)
+    if (tracer !== null && tracer.take()) return this.#traced(size, true)
     const off = this.#off
     if (bumpable(size) && size <= ZERO_AHEAD && size <= this.#end - off && this.#state === OPEN) {
       if (off + size > this.#zeroed) this.#zeroAhead(off, off + size)
@@ -127,7 +127,7 @@ class Scope {
   /** Memory valid until the scope closes; may hold old bytes of this process. */
   allocUnsafe (size, where) {
     if (where !== undefined) return this.#atSite(size, where, false)
-    if (tracer !== null) return this.#traced(size, false)
+    if (tracer !== null && tracer.take()) return this.#traced(size, false)
     if (!bumpable(size)) return this.#allocChecked(size)
     if (this.#state !== OPEN) throw scopeClosed()
     const off = this.#off

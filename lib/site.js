@@ -3,6 +3,8 @@
 
 const binding = require('./binding')
 const { invalidArg, invalidSite } = require('./errors')
+const { firstCountdown } = require('./escape')
+const { counters } = require('./counters')
 
 const HEAP = 0
 const SHORT = 1
@@ -40,12 +42,33 @@ class Site {
     this.allocs = 0
     this.bytes = 0
     this.heapFallbacks = 0
+    this.escapes = 0 // watched short-class buffers found reachable after their request (lib/escape.js)
     this._own = cls // the class the table or the caller gave
     this._ownSizes = sizes // [[log2Min, log2Max, cls], ...] or null: one class
     this._cls = disabled ? HEAP : cls // in force: heap while SAMM is switched off
     this._sizes = disabled ? null : sizes
     this.class = CLASS_NAMES[this._cls]
-    for (const key of ['_own', '_ownSizes', '_cls', '_sizes']) Object.defineProperty(this, key, { enumerable: false })
+    this._watchIn = firstCountdown() // short-class allocations until the next watched one
+    this._watched = 0
+    this._scopesAtStart = counters.scopesOpened // for the site's allocations per scope
+    this._warned = false
+    for (const key of ['_own', '_ownSizes', '_cls', '_sizes', '_watchIn', '_watched', '_scopesAtStart', '_warned']) {
+      Object.defineProperty(this, key, { enumerable: false, writable: true })
+    }
+  }
+
+  // After an escape: every later short-class allocation comes from the V8
+  // heap, and so for a Site made again under this name (unless given a
+  // class other than short).
+  _demote () {
+    demoted.add(this.name)
+    this._own = withoutShort(this._own)
+    this._ownSizes = withoutShortSizes(this._ownSizes)
+    if (!disabled) {
+      this._cls = this._own
+      this._sizes = this._ownSizes
+      this.class = CLASS_NAMES[this._cls]
+    }
   }
 
   // The class of an allocation of size bytes at this site.
@@ -66,6 +89,10 @@ class Site {
 
 const sites = new Map()
 let disabled = false
+const demoted = new Set() // names of sites demoted after an escape
+
+const withoutShort = (cls) => (cls === SHORT ? HEAP : cls)
+const withoutShortSizes = (sizes) => (sizes === null ? null : sizes.map(([lo, hi, c]) => [lo, hi, withoutShort(c)]))
 
 /** Switches SAMM off (every site heap) or back on (the table's classes). */
 function setDisabled (off) {
@@ -105,6 +132,10 @@ function site (name, options) {
     if (Array.isArray(baked.sizes) && baked.sizes.length > 1) {
       sizes = baked.sizes.map((r) => [r.log2Min, r.log2Max, CLASS_NAMES.indexOf(r.class)])
     }
+  }
+  if (demoted.has(name)) {
+    cls = withoutShort(cls)
+    sizes = withoutShortSizes(sizes)
   }
   const s = new Site(name, siteId(name), cls, sizes, explicit !== null)
   sites.set(name, s)

@@ -1,30 +1,55 @@
 'use strict'
-// Trace mode, switched on by `samm profile` through SAMM_TRACE=<file>. Every
-// site then allocates on the V8 heap (classes are what is being learnt) and
-// each allocation's death is observed through a FinalizationRegistry, with
-// a full collection forced every SAMM_TRACE_GC_MS (100 ms), so lifetimes
-// of buffers that outlive their request resolve to about that period.
+// Trace mode, switched on by `samm profile` (or, for a service started by
+// its own process manager, by the environment): SAMM_TRACE names the
+// profile file (a folder, or a name with %p for the pid and %h for the host,
+// gives each process a file of its own), SAMM_PROFILE_SAMPLE=N traces one
+// allocation in N. A traced allocation comes from the V8 heap and its death
+// is observed through a FinalizationRegistry; the others take their usual
+// path (docs/profiling.md says what each mode sees).
 //
-// "Died in its request": unreachable when its scope closed. A full
-// collection finds every object that was unreachable before it ran, so
-// right after the first forced collection that follows a scope's close,
-// each of the scope's allocations is looked up through a WeakRef: gone
-// means it died in its request (its lifetime then counts up to the close),
-// still there means it outlived it. (Finalisation callbacks alone would not
-// do: they may run several collections late under load.) Anything still
-// alive when the process ends is censored: counted as surviving, never as
-// dying at the end.
+// "Died in its request" means unreachable when its scope closed. It is
+// judged at the end of the loop turn in which the scope closed (a
+// setImmediate queued at the turn's first traced allocation or close, so
+// it runs before the immediates the request's code queued after that):
+//   - full tracing forces a full collection there (incremental marking is
+//     off in this mode, so the collection is exact), then looks each of the
+//     turn's closed allocations up through a WeakRef: gone means it died in
+//     its request, still there means it outlived it: a timer that reads it
+//     3 ms later, a zlib job still holding it. A full collection every
+//     SAMM_TRACE_GC_MS (100 ms) resolves the lifetimes of what outlives its
+//     request when no scope closes.
+//   - sampled tracing forces nothing: an allocation counts as died in its
+//     request only if one of the service's own collections had already
+//     collected it at that point; one still there counts as outliving its
+//     request only if it is still there after a major collection whose
+//     marking began after that point (lib/collections.js), or at the end;
+//     any other is undecided, and undecided allocations never count as
+//     having died in their request.
+// A finaliser alone could not judge: it may run several collections late.
+// What is still alive when the profile is written is censored: counted as
+// outliving its request, never as dying at the end.
 //
-// At exit (or on SIGTERM/SIGINT, see below) the aggregate is appended to the file in the profile format
-// (README, "Profile format"), so several processes can share one file.
+// At exit (or on SIGTERM/SIGINT, see below) the aggregate is appended to the
+// file in the profile format (docs/profiling.md, "Profile format"), so
+// several processes can share one file, or keep one each and be
+// concatenated.
 
 const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
 const v8 = require('node:v8')
-const vm = require('node:vm')
 const { performance } = require('node:perf_hooks')
+const { onMajor, fullCollection } = require('./collections')
 
 const BINS = 160
-const HEADER = 'samm-profile 1\n'
+const VERSION = 2
+const SAMPLE_MAX = 2 ** 30
+
+// What is known of a traced allocation whose scope closed.
+const UNJUDGED = 0
+const IN_REQUEST = 1 // unreachable at the end of its scope's closing turn
+const OUTLIVED = 2 // reachable after that point
+const AFTER = 3 // sampled: still there at that point, not known to be reachable
 
 function lifetimeBin (ms) {
   const us = ms * 1000
@@ -41,29 +66,78 @@ function encodeName (name) {
   return out
 }
 
+/**
+ * The file SAMM_TRACE names for this process: a name with %p (pid) or %h
+ * (host name) filled in; in a folder (an existing one, or a name ending in
+ * a separator), samm-<host>-<pid>.profile; else the file itself.
+ */
+function profilePath (spec) {
+  const host = os.hostname()
+  if (/%[ph]/.test(spec)) return spec.replace(/%p/g, String(process.pid)).replace(/%h/g, host)
+  let dir = spec.endsWith('/') || spec.endsWith(path.sep)
+  if (!dir) {
+    try {
+      dir = fs.statSync(spec).isDirectory()
+    } catch {}
+  }
+  return dir ? path.join(spec, `samm-${host}-${process.pid}.profile`) : spec
+}
+
+/**
+ * SAMM_PROFILE_SAMPLE: 0 when unset (full tracing), a whole number from 1
+ * to SAMPLE_MAX (sampled tracing, 1 allocation in that many), else null.
+ */
+function parseSample (text) {
+  if (text === undefined || text === '') return 0
+  if (!/^[1-9][0-9]*$/.test(text) || Number(text) > SAMPLE_MAX) return null
+  return Number(text)
+}
+
+function stampJudged (records) {
+  const now = performance.now()
+  for (const rec of records) rec.judgedAt = now
+}
+
 class Tracer {
-  constructor (file, gcMs) {
+  // sample: 0 for full tracing (forced collections), N >= 1 for sampled
+  // tracing of 1 allocation in N (none forced).
+  constructor ({ file, gcMs = 100, sample = 0 }) {
     this.file = file
+    this.sample = sample
+    this.full = sample === 0
+    this.countdown = 1
     this.entries = new Map() // "name\0log2" -> counts
     this.live = new Set() // records of allocations not yet dead
-    this.scopes = new WeakMap() // Scope -> { closedAt, closeEpoch }
+    this.scopes = new WeakMap() // Scope -> { closedAt, records }
     this.extraLines = [] // contributed by the profiler preload (unmanaged stacks)
     this.beforeWrite = [] // functions run once before the profile is written
-    this.registry = new FinalizationRegistry((rec) => this.died(rec))
-    v8.setFlagsFromString('--expose-gc')
-    this.gc = vm.runInNewContext('gc')
-    this.pending = [] // records of closed scopes, to resolve after the next collection
-    this.timer = setInterval(() => this.collect(), gcMs)
-    this.timer.unref()
+    this.registry = new FinalizationRegistry((rec) => this.died(rec, performance.now()))
+    this.pending = [] // records of closed scopes, judged at the end of the turn
+    this.after = new Set() // sampled: records still there when judged
+    this.judgeQueued = false
+    this.judge = () => this.judgeTurn()
     this.written = false
+    this.timer = null
+    this.stopMajor = null
+    if (this.full) {
+      // An exact full collection at each judgment: with incremental marking
+      // a collection could keep what an earlier marking step saw alive.
+      v8.setFlagsFromString('--no-incremental-marking')
+      this.timer = setInterval(() => fullCollection(), gcMs)
+      this.timer.unref()
+    } else {
+      this.stopMajor = onMajor((markStart) => this.major(markStart))
+    }
   }
 
-  // A full collection, then which allocations of scopes closed before it
-  // survived their request.
-  collect () {
-    this.gc()
-    for (const rec of this.pending) rec.inRequest = rec.ref.deref() === undefined
-    this.pending = []
+  /** Whether to trace the next allocation: every one, or one in `sample` on average. */
+  take () {
+    if (this.sample <= 1) return true
+    if (--this.countdown !== 0) return false
+    // Random gaps with mean `sample`: a fixed period could alias with a
+    // pattern in the service's own allocations.
+    this.countdown = 1 + Math.floor(Math.random() * (2 * this.sample - 1))
+    return true
   }
 
   entry (name, size) {
@@ -71,7 +145,7 @@ class Tracer {
     const key = `${name}\0${log2}`
     let e = this.entries.get(key)
     if (e === undefined) {
-      e = { name, log2, allocs: 0, outlived: 0, censored: 0, bins: new Float64Array(BINS) }
+      e = { name, log2, allocs: 0, outlived: 0, censored: 0, undecided: 0, bins: new Float64Array(BINS) }
       this.entries.set(key, e)
     }
     return e
@@ -82,10 +156,13 @@ class Tracer {
     const e = this.entry(name, size)
     e.allocs++
     const scopeRec = scope === undefined ? null : this.scopeRecord(scope)
-    const rec = { e, t0: performance.now(), scope: scopeRec, ref: scopeRec === null ? null : new WeakRef(buf), inRequest: undefined }
-    if (scopeRec !== null) scopeRec.records.push(rec)
+    const rec = { e, t0: performance.now(), scope: scopeRec, ref: new WeakRef(buf), verdict: UNJUDGED, judgedAt: Infinity, done: false }
+    if (scopeRec !== null) {
+      scopeRec.records.push(rec)
+      this.queueJudge()
+    }
     this.live.add(rec)
-    this.registry.register(buf, rec)
+    this.registry.register(buf, rec, rec)
     return buf
   }
 
@@ -102,69 +179,207 @@ class Tracer {
     const r = this.scopes.get(scope)
     if (r !== undefined) {
       r.closedAt = performance.now()
-      for (const rec of r.records) this.pending.push(rec)
+      for (const rec of r.records) if (!rec.done) this.pending.push(rec)
       r.records = null
+      if (this.pending.length > 0) this.queueJudge()
     }
   }
 
-  died (rec) {
-    this.live.delete(rec)
-    let end = performance.now()
-    const s = rec.scope
-    let inRequest = false
-    if (s !== null) {
-      if (s.closedAt < 0) {
-        inRequest = true // died while its scope was open
-      } else if (rec.inRequest !== false) {
-        // Gone at the first collection after the close (or collected even
-        // before it ran).
-        inRequest = true
-        end = Math.min(end, s.closedAt)
+  queueJudge () {
+    if (this.judgeQueued) return
+    this.judgeQueued = true
+    setImmediate(this.judge)
+  }
+
+  // The end of a loop turn: which allocations of the scopes closed in it
+  // are still reachable.
+  judgeTurn () {
+    this.judgeQueued = false
+    if (this.pending.length === 0) return
+    if (this.full) fullCollection()
+    this.judgePending()
+  }
+
+  judgePending () {
+    const seen = []
+    for (const rec of this.pending) {
+      if (rec.done) continue
+      const there = rec.ref.deref() !== undefined
+      if (!there) {
+        rec.verdict = IN_REQUEST
+      } else if (this.full) {
+        rec.verdict = OUTLIVED
+      } else {
+        rec.verdict = AFTER
+        seen.push(rec)
+        this.after.add(rec)
       }
     }
-    if (!inRequest) rec.e.outlived++
-    rec.e.bins[lifetimeBin(end - rec.t0)]++
+    this.pending = []
+    // deref() keeps what it returns alive until the end of this job, and
+    // marks it should marking start before then: only a collection whose
+    // marking began after this job may say it is still reachable. So the
+    // time the records count as looked at is taken in a later task.
+    if (seen.length > 0) setImmediate(stampJudged, seen)
+  }
+
+  // Sampled: a major collection whose marking began at markStart.
+  major (markStart) {
+    for (const rec of this.after) {
+      if (rec.judgedAt >= markStart) continue
+      this.after.delete(rec)
+      if (!rec.done && rec.ref.deref() !== undefined) rec.verdict = OUTLIVED
+    }
+  }
+
+  died (rec, end) {
+    if (rec.done) return
+    rec.done = true
+    this.live.delete(rec)
+    this.after.delete(rec)
+    const s = rec.scope
+    const e = rec.e
+    if (s === null) {
+      e.outlived++ // no request to die in
+    } else if (s.closedAt < 0) {
+      // Collected while its scope was open.
+    } else if (rec.verdict === UNJUDGED || rec.verdict === IN_REQUEST) {
+      // Gone by the end of its scope's closing turn: its lifetime counts up
+      // to the close.
+      end = Math.min(end, s.closedAt)
+    } else if (rec.verdict === OUTLIVED) {
+      e.outlived++
+    } else {
+      e.undecided++
+    }
+    e.bins[lifetimeBin(end - rec.t0)]++
+  }
+
+  /**
+   * The end of tracing: a full collection (two when marking may be under
+   * way), the last judgments, then what is still there is censored.
+   * Returns the survivors: [{ name, bufs }] with up to `keep` buffers per
+   * site, for the retainer search.
+   */
+  final (keep = 3) {
+    fullCollection()
+    if (!this.full) fullCollection()
+    const now = performance.now()
+    this.judgePending()
+    this.major(now)
+    const survivors = new Map()
+    for (const rec of this.live) {
+      const buf = rec.ref.deref()
+      if (buf === undefined) {
+        this.registry.unregister(rec)
+        this.died(rec, now)
+        continue
+      }
+      rec.e.censored++
+      rec.e.outlived++
+      let list = survivors.get(rec.e.name)
+      if (list === undefined) survivors.set(rec.e.name, list = [])
+      if (list.length < keep) list.push(buf)
+    }
+    this.live.clear()
+    return [...survivors].map(([name, bufs]) => ({ name, bufs }))
   }
 
   text () {
-    for (const rec of this.live) {
-      rec.e.censored++
-      rec.e.outlived++
-    }
-    this.live.clear()
-    let out = HEADER + `# pid ${process.pid}, ${process.argv.slice(1).join(' ')}\n`
+    const how = this.full ? 'every allocation traced' : `sampled: 1 allocation in ${this.sample} traced`
+    const args = process.argv.slice(1).join(' ').replace(/\n/g, ' ')
+    let out = `samm-profile ${VERSION}\n# pid ${process.pid}${args ? `, ${args}` : ''}; ${how}\n`
     const keys = [...this.entries.keys()].sort()
     for (const key of keys) {
       const e = this.entries.get(key)
       const bins = []
       for (let b = 0; b < BINS; b++) if (e.bins[b] > 0) bins.push(`${b}:${e.bins[b]}`)
-      out += `s ${encodeName(e.name)} ${e.log2} ${e.allocs} ${e.outlived} ${e.censored} ${bins.length ? bins.join(',') : '-'}\n`
+      out += `s ${encodeName(e.name)} ${e.log2} ${e.allocs} ${e.outlived} ${e.censored} ${e.undecided} ${bins.length ? bins.join(',') : '-'}\n`
     }
     for (const line of this.extraLines) out += line + '\n'
     return out
+  }
+
+  // r lines: each site's retainer paths, with how many of the buffers
+  // looked at each one held.
+  retainerText (paths) {
+    let out = ''
+    for (const name of [...paths.keys()].sort()) {
+      const counts = new Map()
+      for (const p of paths.get(name)) counts.set(p, (counts.get(p) || 0) + 1)
+      for (const [p, n] of [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))) {
+        out += `r ${encodeName(name)} ${n} ${encodeName(p)}\n`
+      }
+    }
+    return out
+  }
+
+  append (text) {
+    try {
+      fs.appendFileSync(this.file, text)
+      return true
+    } catch (err) {
+      process.stderr.write(`samm: cannot write the profile to ${this.file}: ${err.message}\n`)
+      return false
+    }
   }
 
   // Appends this process's profile to the file, once.
   write () {
     if (this.written) return
     this.written = true
-    clearInterval(this.timer)
+    if (this.timer !== null) clearInterval(this.timer)
+    if (this.stopMajor !== null) this.stopMajor()
+    let survivors = []
+    try {
+      survivors = this.final()
+    } catch (err) {
+      process.stderr.write(`samm: the final collection failed (${err.message}); what is still alive is censored\n`)
+    }
     for (const fn of this.beforeWrite) fn()
-    fs.appendFileSync(this.file, this.text())
+    // The counts first: a snapshot of a large heap takes seconds, and a
+    // process stopped during it keeps its profile. The retainers follow as
+    // a profile of their own (concatenation merges them).
+    if (!this.append(this.text()) || survivors.length === 0 || process.env.SAMM_RETAINERS === '0') return
+    let text = ''
+    try {
+      text = this.retainerText(require('./retainers').retainerPaths(survivors, process.env.SAMM_SNAPSHOT_DIR))
+    } catch (err) {
+      process.stderr.write(`samm: warning: no retainers (${err.message})\n`)
+    }
+    survivors = null
+    if (text !== '') this.append(`samm-profile ${VERSION}\n# pid ${process.pid}: what held the buffers still alive at the end\n${text}`)
   }
 }
 
-let tracer = null
-if (process.env.SAMM_TRACE) {
-  tracer = new Tracer(process.env.SAMM_TRACE, Number(process.env.SAMM_TRACE_GC_MS) || 100)
+// The tracer the environment asks for, or null; a setting that does not
+// parse, or a file that cannot be written, turns tracing off with a warning.
+function fromEnv () {
+  const spec = process.env.SAMM_TRACE
+  if (!spec) return null
+  const sample = parseSample(process.env.SAMM_PROFILE_SAMPLE)
+  if (sample === null) {
+    process.emitWarning(`SAMM_PROFILE_SAMPLE=${JSON.stringify(process.env.SAMM_PROFILE_SAMPLE)} is not a whole number from 1 to ${SAMPLE_MAX}: tracing is off`, { code: 'SAMM_BAD_ENV' })
+    return null
+  }
+  const file = profilePath(spec)
+  try {
+    fs.appendFileSync(file, '')
+  } catch (err) {
+    process.emitWarning(`SAMM_TRACE: cannot write the profile to ${file} (${err.code || err.message}): tracing is off`, { code: 'SAMM_BAD_ENV' })
+    return null
+  }
+  return new Tracer({ file, gcMs: Number(process.env.SAMM_TRACE_GC_MS) || 100, sample })
+}
+
+const tracer = fromEnv()
+if (tracer !== null) {
   process.on('exit', () => tracer.write())
-  // Stopped by a signal (samm profile sends SIGTERM): one more full
-  // collection and a moment for its finalisers, so that the last requests'
-  // allocations are resolved rather than censored; then the default action
-  // unless the service handles the signal itself.
+  // Stopped by a signal (samm profile sends SIGTERM): a moment for pending
+  // finalisers, then the profile, then the default action unless the
+  // service handles the signal itself.
   for (const signal of ['SIGTERM', 'SIGINT']) {
     process.once(signal, () => {
-      tracer.collect()
       setTimeout(() => {
         tracer.write()
         if (process.listenerCount(signal) === 0) process.kill(process.pid, signal)
@@ -173,4 +388,4 @@ if (process.env.SAMM_TRACE) {
   }
 }
 
-module.exports = { tracer, encodeName, lifetimeBin, Tracer }
+module.exports = { tracer, encodeName, lifetimeBin, profilePath, parseSample, Tracer }

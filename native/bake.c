@@ -7,10 +7,12 @@
  * Clusters map to classes by rank: the lowest short, the highest long, the
  * rest medium (with fewer than three distinct lifetimes, by absolute bounds:
  * below 1 s short, below 60 s medium, else long). A site's class per size class is that of the cluster holding
- * most of its allocations, then the request rule decides: a site whose
- * allocations died in their request at least short_min_in_request of the
- * time is short whatever its cluster (its scope releases it), and any other
- * site is never short. Everything is computed from the aggregated counts in
+ * most of its allocations, then the request rule decides: a site is short,
+ * whatever its cluster (its scope releases it), when at least
+ * min_short_allocs of its allocations were decided (known to have died in
+ * their request or to have outlived it; sampled profiles leave some
+ * undecided) and at least short_min_in_request of those died in their
+ * request - by default every one. Any other site is never short. Everything is computed from the aggregated counts in
  * sorted order, so the output depends on the profile's content only.
  */
 #include "internal.h"
@@ -50,6 +52,7 @@ typedef struct baked_site {
   bool present[SIZE_CLASSES];
   int cls[SIZE_CLASSES];
   int overall;
+  bool too_few;      /* a size class passed the request rule on too few allocations */
   const char *name;  /* owned copy */
   size_t name_len;
   uint32_t id;
@@ -64,7 +67,15 @@ struct samm_bake {
 };
 
 void samm_bake_options_init(samm_bake_options *o) {
-  o->short_min_in_request = 0.999;
+  /* A single allocation seen outliving its request rules short out: a short
+   * buffer kept past its request reads as length 0 from then on. */
+  o->short_min_in_request = 1.0;
+  /* With no outliving allocation among n decided ones, the outliving share
+   * is below 3/n at 95% confidence (the rule of three): below 0.3% at 1000.
+   * A site that keeps 1 buffer in 1000 shows one with 63% probability in
+   * 1000 allocations, 95% in 3000; what slips through, the run-time escape
+   * watch catches. */
+  o->min_short_allocs = 1000;
   o->seed = UINT64_C(0x5A4D4D);
 }
 
@@ -240,6 +251,7 @@ samm_bake *samm_bake_run(const samm_profile *profile, const samm_bake_options *o
     fnv(&h, &s->allocs, sizeof s->allocs);
     fnv(&h, &s->outlived, sizeof s->outlived);
     fnv(&h, &s->censored, sizeof s->censored);
+    if (s->undecided) fnv(&h, &s->undecided, sizeof s->undecided);
     fnv(&h, s->bins, sizeof s->bins);
     unsigned c = size_class_of(s->size_log2);
     for (int b = 0; b < SAMM_LIFETIME_BINS; b++) weights[c][b] += (double)s->bins[b];
@@ -271,6 +283,7 @@ samm_bake *samm_bake_run(const samm_profile *profile, const samm_bake_options *o
     m->allocs += s->allocs;
     m->outlived += s->outlived;
     m->censored += s->censored;
+    m->undecided += s->undecided;
     for (int b = 0; b < SAMM_LIFETIME_BINS; b++) m->bins[b] += s->bins[b];
   }
   for (size_t i = 0; i < bake->site_count; i++) {
@@ -289,9 +302,15 @@ samm_bake *samm_bake_run(const samm_profile *profile, const samm_bake_options *o
       for (int j = 1; j < cl->k; j++)
         if (mass[j] > mass[top]) top = j;
       int cls = cl->k > 0 ? cl->cls[top] : SAMM_MEDIUM;
-      double in_request = m->allocs ? 1.0 - (double)m->outlived / (double)m->allocs : 0;
-      if (in_request >= bake->opts.short_min_in_request) cls = SAMM_SHORT;
-      else if (cls == SAMM_SHORT) cls = SAMM_MEDIUM;
+      uint64_t decided = m->allocs - m->undecided;
+      double in_request = decided ? 1.0 - (double)m->outlived / (double)decided : 0;
+      bool passes = decided > 0 && in_request >= bake->opts.short_min_in_request;
+      if (passes && decided >= bake->opts.min_short_allocs) {
+        cls = SAMM_SHORT;
+      } else {
+        if (cls == SAMM_SHORT) cls = SAMM_MEDIUM;
+        if (passes) b->too_few = true;
+      }
       b->cls[c] = cls;
       if (m->allocs > most || most == 0) {
         most = m->allocs;
@@ -371,8 +390,9 @@ static void json_string(FILE *out, const char *s, size_t len) {
 }
 
 int samm_bake_write_json(const samm_bake *bake, FILE *out) {
-  fprintf(out, "{\"version\":1,\"digest\":\"%s\",\"shortMinInRequest\":%.6g,\"sizeClasses\":[",
-          bake->digest, bake->opts.short_min_in_request);
+  fprintf(out, "{\"version\":1,\"digest\":\"%s\",\"shortMinInRequest\":%.6g,\"minShortAllocs\":%llu,"
+          "\"sizeClasses\":[", bake->digest, bake->opts.short_min_in_request,
+          (unsigned long long)bake->opts.min_short_allocs);
   for (int c = 0; c < SIZE_CLASSES; c++) {
     const clustering *cl = &bake->sc[c];
     fprintf(out, "%s{\"log2Min\":%d,\"log2Max\":%d,\"samples\":%llu,\"k\":%d,\"centroidsUs\":[",
@@ -388,17 +408,21 @@ int samm_bake_write_json(const samm_bake *bake, FILE *out) {
   fprintf(out, "],\"sites\":[");
   for (size_t i = 0; i < bake->site_count; i++) {
     const baked_site *b = &bake->sites[i];
-    uint64_t allocs = 0, outlived = 0, censored = 0;
+    uint64_t allocs = 0, outlived = 0, censored = 0, undecided = 0;
     for (int c = 0; c < SIZE_CLASSES; c++) {
       allocs += b->merged[c].allocs;
       outlived += b->merged[c].outlived;
       censored += b->merged[c].censored;
+      undecided += b->merged[c].undecided;
     }
     fprintf(out, "%s\n{\"name\":", i ? "," : "");
     json_string(out, b->name, b->name_len);
-    fprintf(out, ",\"id\":%u,\"class\":\"%s\",\"allocs\":%llu,\"outlived\":%llu,\"censored\":%llu,\"sizes\":[",
+    fprintf(out, ",\"id\":%u,\"class\":\"%s\",\"allocs\":%llu,\"outlived\":%llu,\"censored\":%llu,",
             b->id, samm_class_name(b->overall), (unsigned long long)allocs,
             (unsigned long long)outlived, (unsigned long long)censored);
+    if (undecided) fprintf(out, "\"undecided\":%llu,", (unsigned long long)undecided);
+    if (b->too_few) fprintf(out, "\"tooFew\":true,");
+    fprintf(out, "\"sizes\":[");
     samm_table_row rows[SIZE_CLASSES];
     int n = site_rows(b, rows);
     for (int r = 0; r < n; r++)

@@ -312,6 +312,7 @@ typedef struct samm__prof_site {
   size_t name_len;   /* bytes */
   uint8_t size_log2;
   uint64_t allocs, outlived, censored;
+  uint64_t undecided; /* sampled profiles: not known to have died in their request, nor to have outlived it */
   uint64_t bins[SAMM_LIFETIME_BINS]; /* deaths per lifetime bin */
 } samm__prof_site;
 

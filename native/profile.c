@@ -1,7 +1,9 @@
 /* profile.c: the profile parser. Lines are checked one by one and added to
  * an aggregate keyed by (site, size_log2); every field is a count that adds
  * up, so the aggregate of concatenated profiles does not depend on their
- * order. Owned by one thread; the profile is freed by samm_profile_free.
+ * order. Versions 1 and 2 are read: a header sets the version of the lines
+ * after it, so files of both versions concatenate. Owned by one thread; the
+ * profile is freed by samm_profile_free.
  */
 #include "internal.h"
 
@@ -138,27 +140,40 @@ static int fail(samm_parse_error *err, const char *file, uint64_t line, const ch
 
 #define LINE_FAIL(...) fail(err, file, lineno, __VA_ARGS__)
 
-static int site_line(samm_profile *p, cursor *c, const char *file, uint64_t lineno,
-                     samm_parse_error *err) {
-  const char *f[6];
-  size_t n[6];
-  for (int i = 0; i < 6; i++)
-    if (!field(c, &f[i], &n[i])) return LINE_FAIL("a site line has 7 fields");
-  if (c->p < c->end) return LINE_FAIL("a site line has 7 fields");
+/* A site name field: percent-decoded into name (3 * SAMM_SITE_NAME_MAX
+ * bytes); its length, or -1. */
+static long site_name(const char *f, size_t n, char *name) {
+  long len = n <= 3 * SAMM_SITE_NAME_MAX ? decode(f, n, name) : -1;
+  return len <= 0 || len > SAMM_SITE_NAME_MAX ? -1 : len;
+}
+
+/* An s line: 7 fields in version 1, 8 in version 2 (which adds undecided
+ * before the bins). */
+static int site_line(samm_profile *p, cursor *c, unsigned version, const char *file,
+                     uint64_t lineno, samm_parse_error *err) {
+  const int nf = version >= 2 ? 7 : 6;
+  const char *f[7];
+  size_t n[7];
+  for (int i = 0; i < nf; i++)
+    if (!field(c, &f[i], &n[i])) return LINE_FAIL("a site line has %d fields in version %u", nf + 1, version);
+  if (c->p < c->end) return LINE_FAIL("a site line has %d fields in version %u", nf + 1, version);
   char name[3 * SAMM_SITE_NAME_MAX];
-  long len = n[0] <= sizeof name ? decode(f[0], n[0], name) : -1;
-  if (len <= 0 || len > SAMM_SITE_NAME_MAX)
-    return LINE_FAIL("bad site name (percent-encoded, 1 to %d bytes)", SAMM_SITE_NAME_MAX);
-  uint64_t size_log2, allocs, outlived, censored;
+  long len = site_name(f[0], n[0], name);
+  if (len < 0) return LINE_FAIL("bad site name (percent-encoded, 1 to %d bytes)", SAMM_SITE_NAME_MAX);
+  uint64_t size_log2, allocs, outlived, censored, undecided = 0;
   if (!parse_count(f[1], n[1], 63, &size_log2)) return LINE_FAIL("bad size_log2 (0..63)");
   if (!parse_count(f[2], n[2], COUNT_MAX, &allocs) || !parse_count(f[3], n[3], COUNT_MAX, &outlived) ||
-      !parse_count(f[4], n[4], COUNT_MAX, &censored))
+      !parse_count(f[4], n[4], COUNT_MAX, &censored) ||
+      (version >= 2 && !parse_count(f[5], n[5], COUNT_MAX, &undecided)))
     return LINE_FAIL("bad count (a whole number up to 2^53)");
   if (outlived > allocs || censored > allocs)
     return LINE_FAIL("outlived and censored cannot exceed allocs");
+  if (outlived + undecided > allocs) return LINE_FAIL("outlived plus undecided cannot exceed allocs");
+  const char *fb = f[nf - 1];
+  size_t nb = n[nf - 1];
   uint64_t bins[SAMM_LIFETIME_BINS] = {0}, dead = 0;
-  if (!(n[5] == 1 && f[5][0] == '-')) {
-    cursor b = {f[5], f[5] + n[5]};
+  if (!(nb == 1 && fb[0] == '-')) {
+    cursor b = {fb, fb + nb};
     long prev = -1;
     while (b.p < b.end) {
       const char *item = b.p;
@@ -188,6 +203,7 @@ static int site_line(samm_profile *p, cursor *c, const char *file, uint64_t line
   s->allocs += allocs;
   s->outlived += outlived;
   s->censored += censored;
+  s->undecided += undecided;
   for (int i = 0; i < SAMM_LIFETIME_BINS; i++) s->bins[i] += bins[i];
   return SAMM_EOK;
 }
@@ -205,12 +221,30 @@ static int unmanaged_line(cursor *c, const char *file, uint64_t lineno, samm_par
   return SAMM_EOK;
 }
 
+/* An r line (version 2): a retainer path of surviving allocations of a
+ * site, for people; checked, not used by the bake. */
+static int retainer_line(cursor *c, const char *file, uint64_t lineno, samm_parse_error *err) {
+  const char *f[3];
+  size_t n[3];
+  for (int i = 0; i < 3; i++)
+    if (!field(c, &f[i], &n[i])) return LINE_FAIL("a retainer line has 4 fields");
+  if (c->p < c->end) return LINE_FAIL("a retainer line has 4 fields");
+  char name[3 * SAMM_SITE_NAME_MAX];
+  if (site_name(f[0], n[0], name) < 0)
+    return LINE_FAIL("bad site name (percent-encoded, 1 to %d bytes)", SAMM_SITE_NAME_MAX);
+  uint64_t count;
+  if (!parse_count(f[1], n[1], COUNT_MAX, &count) || count == 0)
+    return LINE_FAIL("bad count (a whole number from 1 to 2^53)");
+  if (decode(f[2], n[2], NULL) <= 0) return LINE_FAIL("bad retainer path (percent-encoded)");
+  return SAMM_EOK;
+}
+
 int samm_profile_add(samm_profile *p, const char *text, size_t len, const char *file,
                      samm_parse_error *err) {
   static const char header[] = "samm-profile ";
   const char *s = text, *end = text + len;
   uint64_t lineno = 0;
-  bool seen_header = false;
+  unsigned version = 0; /* of the file being read: set by its header */
   while (s < end) {
     lineno++;
     const char *nl = memchr(s, '\n', (size_t)(end - s));
@@ -225,22 +259,25 @@ int samm_profile_add(samm_profile *p, const char *text, size_t len, const char *
     if (n == 0 || s[0] == '#') {
       /* blank or comment */
     } else if (n > sizeof header - 1 && memcmp(s, header, sizeof header - 1) == 0) {
-      uint64_t version;
-      if (!parse_count(s + sizeof header - 1, n - (sizeof header - 1), 1000000, &version))
+      uint64_t v;
+      if (!parse_count(s + sizeof header - 1, n - (sizeof header - 1), 1000000, &v))
         return LINE_FAIL("bad header");
-      if (version != SAMM_PROFILE_VERSION)
-        return LINE_FAIL("unsupported profile version %llu (this build reads %d)",
-                         (unsigned long long)version, SAMM_PROFILE_VERSION);
-      seen_header = true;
-    } else if (!seen_header) {
+      if (v < 1 || v > SAMM_PROFILE_VERSION)
+        return LINE_FAIL("unsupported profile version %llu (this build reads 1 to %d)",
+                         (unsigned long long)v, SAMM_PROFILE_VERSION);
+      version = (unsigned)v;
+    } else if (version == 0) {
       return LINE_FAIL("not a SAMM profile: the first line must be 'samm-profile %d'",
                        SAMM_PROFILE_VERSION);
     } else if (n >= 2 && s[0] == 's' && s[1] == ' ') {
       c.p += 2;
-      rc = site_line(p, &c, file, lineno, err);
+      rc = site_line(p, &c, version, file, lineno, err);
     } else if (n >= 2 && s[0] == 'u' && s[1] == ' ') {
       c.p += 2;
       rc = unmanaged_line(&c, file, lineno, err);
+    } else if (version >= 2 && n >= 2 && s[0] == 'r' && s[1] == ' ') {
+      c.p += 2;
+      rc = retainer_line(&c, file, lineno, err);
     } else {
       return LINE_FAIL("unknown line kind");
     }

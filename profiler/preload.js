@@ -32,7 +32,11 @@ if (tracer === null) {
   throw new Error('profiler/preload.js runs under `samm profile` (SAMM_TRACE is not set)')
 }
 
-const SAMPLE_EVERY = 16
+// Under sampled tracing (--sample N, for live traffic) both samplers thin
+// out in proportion, down from 1 call in 16 and a sample every 8 KiB.
+const TRACE_SAMPLE = Number(process.env.SAMM_PROFILE_SAMPLE) || 0
+const SAMPLE_EVERY = Math.max(16, TRACE_SAMPLE)
+const HEAP_SAMPLING_BYTES = 8192 * Math.max(1, Math.round(TRACE_SAMPLE / 16))
 // SAMM's own code: its allocations are traced as sites, not candidates.
 const sammDirs = ['lib', 'profiler'].map((d) => path.resolve(__dirname, '..', d) + path.sep)
 const isSamm = (file) => sammDirs.some((dir) => file.startsWith(dir))
@@ -106,7 +110,7 @@ session.connect()
 session.post('HeapProfiler.enable')
 // Each sample walks the stack: a short interval costs the service most of
 // its throughput; the Buffer factories are covered by the wrapper above.
-session.post('HeapProfiler.startSampling', { samplingInterval: 8192 })
+session.post('HeapProfiler.startSampling', { samplingInterval: HEAP_SAMPLING_BYTES })
 
 // In-process inspector calls answer synchronously, so this works at exit.
 function survivors () {

@@ -1,7 +1,7 @@
 'use strict'
-// Reads profile text (README, "Profile format") for reports. The C parser
-// is the one that validates (samm bake); this one assumes a valid profile
-// and sums lines the same way.
+// Reads profile text (docs/profiling.md, "Profile format", versions 1 and
+// 2) for reports. The C parser is the one that validates (samm bake); this
+// one assumes a valid profile and sums lines the same way.
 
 const BINS = 160
 
@@ -15,29 +15,42 @@ function decodeName (s) {
 // carry only its sampled heap bytes, in the last field. They are summed
 // apart, so that each figure comes from one source.
 function readProfile (text) {
-  const sites = new Map() // name -> { name, allocs, outlived, censored, bins, sizes: Map(log2 -> allocs) }
+  // name -> { name, allocs, outlived, censored, undecided, bins, sizes: Map(log2 -> allocs), retainers }
+  const sites = new Map()
   const unmanaged = new Map() // where -> { where, allocs, bytes, survived }: the Buffer sampler
   const retained = new Map() // where -> { where, sampledBytes }: the heap profiler
+  const siteOf = (name) => {
+    let s = sites.get(name)
+    if (s === undefined) {
+      s = { name, allocs: 0, outlived: 0, censored: 0, undecided: 0, bins: new Array(BINS).fill(0), sizes: new Map(), retainers: new Map() }
+      sites.set(name, s)
+    }
+    return s
+  }
+  let version = 1
   for (const line of text.split('\n')) {
     const f = line.replace(/\r$/, '').split(' ')
-    if (f[0] === 's' && f.length === 7) {
-      const name = decodeName(f[1])
-      let s = sites.get(name)
-      if (s === undefined) {
-        s = { name, allocs: 0, outlived: 0, censored: 0, bins: new Array(BINS).fill(0), sizes: new Map() }
-        sites.set(name, s)
-      }
+    if (f[0] === 'samm-profile') {
+      version = Number(f[1])
+    } else if (f[0] === 's' && f.length === (version >= 2 ? 8 : 7)) {
+      const s = siteOf(decodeName(f[1]))
       const allocs = Number(f[3])
       s.allocs += allocs
       s.outlived += Number(f[4])
       s.censored += Number(f[5])
+      if (version >= 2) s.undecided += Number(f[6])
       s.sizes.set(Number(f[2]), (s.sizes.get(Number(f[2])) || 0) + allocs)
-      if (f[6] !== '-') {
-        for (const item of f[6].split(',')) {
+      const binsField = f[f.length - 1]
+      if (binsField !== '-') {
+        for (const item of binsField.split(',')) {
           const [bin, count] = item.split(':').map(Number)
           s.bins[bin] += count
         }
       }
+    } else if (f[0] === 'r' && f.length === 4 && version >= 2) {
+      const s = siteOf(decodeName(f[1]))
+      const path = decodeName(f[3])
+      s.retainers.set(path, (s.retainers.get(path) || 0) + Number(f[2]))
     } else if (f[0] === 'u' && f.length === 5) {
       const where = decodeName(f[1])
       if (Number(f[2]) === 0) {
@@ -52,6 +65,11 @@ function readProfile (text) {
       u.survived += Number(f[4])
       unmanaged.set(where, u)
     }
+  }
+  for (const s of sites.values()) {
+    // Most frequent first, then by text: the same order whatever the file order.
+    s.retainers = [...s.retainers].map(([path, count]) => ({ path, count }))
+      .sort((a, b) => (b.count - a.count) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
   }
   return {
     sites,

@@ -1,8 +1,10 @@
 'use strict'
-// samm profile: runs a service with SAMM's trace mode and the unmanaged-
-// allocation sampler (profiler/preload.js), optionally drives it with
-// autocannon (profiler/load.js), stops it with SIGTERM and leaves the
-// profile in --out. The profile is written to a temporary file beside --out
+// samm profile: runs a service with SAMM's trace mode (full, or sampled with
+// --sample N) and the unmanaged-allocation sampler (profiler/preload.js),
+// optionally drives it with autocannon (profiler/load.js), stops it with
+// SIGTERM and leaves the profile in --out; the heap snapshot taken at the end
+// for the retainers of what survived goes to --snapshot-dir (default: beside
+// the profile). The profile is written to a temporary file beside --out
 // and renamed into place only when the run succeeded: a service that would
 // not start, exited on its own with an error, answered no request or
 // recorded nothing leaves the previous profile as it was.
@@ -18,14 +20,16 @@ const PRELOAD = path.join(__dirname, 'preload.js')
 const usage = {
   synopsis: 'samm profile [options] -- <command...>',
   summary: 'Runs <command> (the service) with SAMM\'s trace mode, optionally under load, and writes the profile ' +
-    'of its allocations: how long the buffers of each site lived and how many outlived their request. ' +
-    'The service is stopped with SIGTERM at the end; its own output passes through.',
+    'of its allocations: how long the buffers of each site lived, how many outlived their request, and what held ' +
+    'those still alive at the end. The service is stopped with SIGTERM at the end; its own output passes through.',
   options: [
     { name: 'out', value: 'FILE', kind: 'string', text: 'Where the profile goes (default samm.profile). It is written beside FILE first and moved into place only when the run succeeds: a failed or empty run leaves FILE as it was.' },
     { name: 'duration', value: 'S', kind: 'number', text: 'Seconds of load with --load (default 30). Without --load, the service is stopped after S seconds; with neither, samm profile waits until the service exits or Ctrl-C.' },
     { name: 'load', value: 'URL', kind: 'string', repeat: true, text: 'Drive the service with autocannon at URL, an http:// URL on this machine (127.0.0.1, localhost or [::1], any port, any path). Give it several times to spread the load over routes: every connection takes them in turn, a URL given twice gets twice the share. All on one host and port.' },
     { name: 'load-file', value: 'FILE', kind: 'string', text: 'Load these paths too, one per line, on the host and port of the first --load (or full URLs); blank lines and lines starting with # are skipped, a line given twice gets twice the share.' },
-    { name: 'connections', value: 'N', kind: 'count', text: 'Concurrent connections of the load (default 16).' }
+    { name: 'connections', value: 'N', kind: 'count', text: 'Concurrent connections of the load (default 16).' },
+    { name: 'sample', value: 'N', kind: 'count', text: 'Trace 1 allocation in N and force no collection, for live traffic (default: trace every allocation, with a full collection at the end of each loop turn that closes a request: staging only). See docs/profiling.md.' },
+    { name: 'snapshot-dir', value: 'DIR', kind: 'string', text: 'Where the heap snapshot taken at the end goes (default: beside --out). One that cannot be written is a warning; the retainers are found anyway.' }
   ],
   notes: [
     'Exits 0 with the profile in place; 1 when the service failed to start or answer, exited on its own with an error, or nothing was recorded (the previous profile is untouched); 2 on a usage error.'
@@ -33,7 +37,8 @@ const usage = {
   examples: [
     'samm profile --duration 60 --load http://127.0.0.1:3000 -- node server.js',
     'samm profile --load http://127.0.0.1:3000/ --load http://127.0.0.1:3000/search?q=a -- node server.js',
-    'samm profile --load http://127.0.0.1:3000 --load-file routes.txt -- npm start'
+    'samm profile --load http://127.0.0.1:3000 --load-file routes.txt -- npm start',
+    'samm profile --sample 100 --duration 600 -- node server.js'
   ]
 }
 
@@ -109,7 +114,8 @@ async function main (argv) {
     throw new RunError(`cannot write beside ${out}: ${err.message}`)
   }
   try {
-    const ok = await profile(rest, targets, duration, options.connections || 16, tmp, out)
+    const tracing = { sample: options.sample, snapshotDir: path.resolve(options['snapshot-dir'] || path.dirname(out)) }
+    const ok = await profile(rest, targets, duration, options.connections || 16, tmp, out, tracing)
     if (!ok) {
       console.error(`samm profile: no profile written; ${fs.existsSync(out) ? `${out} is unchanged` : `${out} was not created`}`)
       return 1
@@ -130,14 +136,18 @@ async function main (argv) {
 // Runs the service and the load, then reads what was recorded. True when
 // the run succeeded and recorded something; failures throw a RunError or
 // return false after saying why.
-async function profile (command, targets, duration, connections, tmp, out) {
+async function profile (command, targets, duration, connections, tmp, out, tracing) {
   const env = {
     ...process.env,
     SAMM_TRACE: tmp,
+    SAMM_SNAPSHOT_DIR: tracing.snapshotDir,
     NODE_OPTIONS: `${process.env.NODE_OPTIONS || ''} --require ${JSON.stringify(PRELOAD)}`.trim()
   }
+  if (tracing.sample !== undefined) env.SAMM_PROFILE_SAMPLE = String(tracing.sample)
+  else delete env.SAMM_PROFILE_SAMPLE
+  const how = tracing.sample !== undefined ? `sampled tracing, 1 allocation in ${tracing.sample}` : 'full tracing'
   const routes = targets ? ` with load on ${targets.origin} (${new Set(targets.paths).size} paths)` : ''
-  console.error(`samm profile: running ${command.join(' ')}${duration ? ` for ${duration} s` : ''}${routes}; profile -> ${out}`)
+  console.error(`samm profile: running ${command.join(' ')}${duration ? ` for ${duration} s` : ''}${routes} (${how}); profile -> ${out}`)
   const service = startService(command, env)
   let load = null
   let interrupted = false
@@ -175,7 +185,13 @@ async function profile (command, targets, duration, connections, tmp, out) {
   }
   const sites = [...profile.sites.values()]
   const allocs = sites.reduce((n, s) => n + s.allocs, 0)
-  console.error(`samm profile: ${sites.length} sites, ${allocs} allocations traced, ${profile.unmanaged.length + profile.retained.length} places allocating outside SAMM`)
+  const undecided = sites.reduce((n, s) => n + s.undecided, 0)
+  console.error(`samm profile: ${sites.length} sites, ${allocs} allocations traced` +
+    `${undecided ? ` (${undecided} undecided: no collection of the service's own told whether they outlived their request)` : ''}, ` +
+    `${profile.unmanaged.length + profile.retained.length} places allocating outside SAMM`)
+  for (const s of sites) {
+    if (s.retainers.length) console.error(`  ${s.name}: still alive at the end, held by ${s.retainers[0].path}`)
+  }
   for (const u of profile.unmanaged.slice(0, 5)) {
     console.error(`  Buffer calls at ${u.where}: ${u.bytes} bytes allocated (sampled), ${u.survived} of them alive at exit`)
   }

@@ -171,8 +171,16 @@ const STYLE = 'body{font:14px system-ui,sans-serif;margin:2em;max-width:900px}ta
   'td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}td.num{text-align:right;font-variant-numeric:tabular-nums}' +
   'td.size{white-space:nowrap}code{overflow-wrap:anywhere;word-break:break-all}section{margin:1.5em 0}svg{max-width:100%;height:auto}'
 
+// Share of a site's decided allocations (not undecided) that died in their request.
+function inRequestShare (s, digits) {
+  const decided = s.allocs - (s.undecided || 0)
+  return decided ? `${(100 * (1 - s.outlived / decided)).toFixed(digits)}%` : '-'
+}
+
 function renderHtml (title, table, profile) {
-  let body = `<h1>SAMM report: ${escapeHtml(title)}</h1><p>table digest <code>${escapeHtml(table.digest)}</code>, a site is short when at least ${(table.shortMinInRequest * 100).toFixed(1)}% of its allocations died in their request. Size ranges include their lower end and stop short of the upper one.</p>`
+  const rule = table.shortMinInRequest === 1 ? 'every one of its decided allocations' : `at least ${(table.shortMinInRequest * 100).toFixed(1)}% of its decided allocations`
+  let body = `<h1>SAMM report: ${escapeHtml(title)}</h1><p>table digest <code>${escapeHtml(table.digest)}</code>, a site is short when ${rule} died in their request` +
+    `${table.minShortAllocs ? `, with at least ${table.minShortAllocs} of them decided` : ''} (docs/profiling.md, "How classes are chosen"). Size ranges include their lower end and stop short of the upper one.</p>`
   body += '<h2>Clusters per size class</h2><table><tr><th>sizes</th><th>samples</th><th>k</th><th>centroids</th><th>boundaries</th></tr>'
   for (const sc of table.sizeClasses) {
     body += `<tr><td class="size">${escapeHtml(sizeRange(sc.log2Min, sc.log2Max))}</td><td class="num">${sc.samples}</td><td class="num">${sc.k}</td><td>${sc.centroidsUs.map((c, i) => `${formatCentroid(c)} <b style="color:${COLORS[sc.classes[i]]}">${sc.classes[i]}</b>`).join(', ')}</td><td>${sc.boundariesUs.map(formatBoundary).join(', ')}</td></tr>`
@@ -180,9 +188,12 @@ function renderHtml (title, table, profile) {
   body += '</table><h2>Sites</h2>'
   for (const s of table.sites) {
     const ps = profile && profile.sites.get(s.name)
-    const inRequest = s.allocs ? (100 * (1 - s.outlived / s.allocs)).toFixed(2) : '0'
-    body += `<section><h3>${escapeHtml(s.name)} <span style="color:${COLORS[s.class]}">${s.class}</span></h3><p>${s.allocs} allocations, ${inRequest}% died in their request, ${s.censored} still alive at the end; ${sitesSizes(s.sizes)}</p>`
+    const undecided = s.undecided ? `, ${s.undecided} undecided` : ''
+    body += `<section><h3>${escapeHtml(s.name)} <span style="color:${COLORS[s.class]}">${s.class}</span></h3><p>${s.allocs} allocations${undecided}, ${inRequestShare(s, 2)} of the decided died in their request, ${s.censored} still alive at the end${s.tooFew ? ' (too few decided allocations for a short verdict)' : ''}; ${sitesSizes(s.sizes)}</p>`
     if (ps) body += histogramSvg(ps, mainSizeClass(table, ps), s.class)
+    if (ps && ps.retainers.length) {
+      body += '<p>Still alive at the end, held by:</p><ul>' + ps.retainers.map((r) => `<li><code>${escapeHtml(r.path)}</code> (${r.count} buffer${r.count === 1 ? '' : 's'})</li>`).join('') + '</ul>'
+    }
     body += '</section>'
   }
   if (profile) body += unmanagedTables(profile)
@@ -225,10 +236,11 @@ async function main (argv) {
   }
   const out = path.resolve(options.out || 'samm-report.html')
   fs.writeFileSync(out, renderHtml(path.basename(file), table, profile))
-  console.log('class   allocs      in-request  site')
+  console.log('class   allocs      undecided   in-request  site')
   for (const s of table.sites) {
-    const inRequest = s.allocs ? `${(100 * (1 - s.outlived / s.allocs)).toFixed(2)}%` : '-'
-    console.log(`${s.class.padEnd(7)} ${String(s.allocs).padStart(10)}  ${inRequest.padStart(10)}  ${s.name}`)
+    console.log(`${s.class.padEnd(7)} ${String(s.allocs).padStart(10)}  ${String(s.undecided || 0).padStart(10)}  ${inRequestShare(s, 2).padStart(10)}  ${s.name}${s.tooFew ? '  (too few for short)' : ''}`)
+    const ps = profile && profile.sites.get(s.name)
+    if (ps) for (const r of ps.retainers) console.log(`        held by ${r.path} (${r.count})`)
   }
   if (profile && profile.unmanaged.length) {
     console.log('\nBuffer allocations outside SAMM (sampled), most alive at exit first:')

@@ -8,13 +8,13 @@
 const fs = require('node:fs')
 const path = require('node:path')
 const { execFileSync } = require('node:child_process')
-const { configuredProfiles } = require('./profiles')
+const { configuredProfiles, expandProfiles } = require('./profiles')
 
 const [tool, outC] = process.argv.slice(2)
 const outJson = path.join(path.dirname(outC), 'samm.table.json')
 let profiles
 try {
-  profiles = process.env.SAMM_BUILD_PROFILES ? JSON.parse(process.env.SAMM_BUILD_PROFILES) : configuredProfiles()
+  profiles = expandProfiles(process.env.SAMM_BUILD_PROFILES ? JSON.parse(process.env.SAMM_BUILD_PROFILES) : configuredProfiles())
 } catch (err) {
   console.error(`samm: ${err.message}`)
   process.exit(1)
@@ -25,8 +25,9 @@ if (profiles.length === 0) {
 } else {
   console.log(`samm: baking ${profiles.join(', ')}`)
   try {
-    const min = process.env.SAMM_SHORT_MIN_IN_REQUEST
-    const extra = min ? ['--short-min-in-request', min] : []
+    const extra = []
+    if (process.env.SAMM_SHORT_MIN_IN_REQUEST) extra.push('--short-min-in-request', process.env.SAMM_SHORT_MIN_IN_REQUEST)
+    if (process.env.SAMM_MIN_SHORT_ALLOCS) extra.push('--min-short-allocs', process.env.SAMM_MIN_SHORT_ALLOCS)
     execFileSync(tool, ['--c', outC, '--json', outJson, ...extra, ...profiles], { stdio: 'inherit' })
   } catch {
     process.exit(1)

@@ -12,6 +12,8 @@
 // installed copy of SAMM has one table). In SAMM's own checkout, or where
 // the layout says nothing (pnpm's store), the directory npm was started in
 // (INIT_CWD), else the current one.
+//
+// A folder stands for the *.profile files in it (expandProfiles).
 const fs = require('node:fs')
 const path = require('node:path')
 
@@ -120,4 +122,30 @@ function configuredProfiles (dir) {
   return configured(dir).profiles
 }
 
-module.exports = { configured, configuredProfiles, serviceDirs, dependentDir }
+/**
+ * The profile files paths name: a file as is, a folder as its *.profile
+ * files (not its subfolders); sorted, each once. Throws when a path does
+ * not exist or a folder holds no profile.
+ */
+function expandProfiles (paths) {
+  const files = new Set()
+  for (const p of paths) {
+    let st
+    try {
+      st = fs.statSync(p)
+    } catch (err) {
+      throw new Error(`${p}: ${err.code === 'ENOENT' ? 'no such file or folder' : err.message}`)
+    }
+    if (!st.isDirectory()) {
+      files.add(p)
+      continue
+    }
+    const inside = fs.readdirSync(p).filter((f) => f.endsWith('.profile')).map((f) => path.join(p, f))
+      .filter((f) => fs.statSync(f).isFile())
+    if (inside.length === 0) throw new Error(`${p}: a folder with no *.profile file`)
+    for (const f of inside) files.add(f)
+  }
+  return [...files].sort()
+}
+
+module.exports = { configured, configuredProfiles, expandProfiles, serviceDirs, dependentDir }

@@ -19,12 +19,18 @@
 // REPS times) and the table shows medians and ratios.
 //
 //   node bench/micro/alloc.js [reps]      (default 7)
+//   node bench/micro/alloc.js --site [reps]   only the site cases (escape watch on and off)
 
 const { execFileSync } = require('node:child_process')
 
 const SIZES = [64, 1024, 16 * 1024, 256 * 1024]
 const CASES = ['samm.allocUnsafe', 'samm.alloc', 'Buffer.allocUnsafe', 'Buffer.alloc', 'new Uint8Array', 'view']
 const SAMM_CASES = ['samm.allocUnsafe', 'samm.alloc']
+// A short-class site's allocation (scope.allocUnsafe(size, site)), with the
+// escape watch at its defaults and with it off: what the watch costs.
+const SITE_CASES = ['site.allocUnsafe, watch off', 'site.allocUnsafe, watch on']
+const siteEnv = (name) => name.endsWith('watch off') ? { SAMM_ESCAPE_SAMPLE: '0' } : {}
+const SITE_SIZES = [64, 1024, 16 * 1024]
 const CYCLES = ['scope cycle', 'buffer cycle', 'chunk cycle']
 const BYTES_CASES = ['samm.allocUnsafe', 'samm.alloc', 'view']
 const BYTES_BATCH = 20000
@@ -36,7 +42,7 @@ const IN_FLIGHT = 4
 // Allocations per timed batch: enough to take tens of ms at every size.
 // The cases that copy or zero nothing take 10^6 at every size.
 function batch (name, size) {
-  if (name === 'view' || name === 'samm.allocUnsafe') return 1000000
+  if (name === 'view' || name === 'samm.allocUnsafe' || SITE_CASES.includes(name)) return 1000000
   return size <= 1024 ? 1000000 : size <= 16384 ? 200000 : 20000
 }
 
@@ -67,11 +73,19 @@ function clockCost (performance) {
   return median(reads)
 }
 
+// k allocations of size at a site in scope s; the sum of their lengths.
+function allocateAtSite (s, site, size, k) {
+  let sum = 0
+  for (let i = 0; i < k; i++) sum += s.allocUnsafe(size, site).length
+  return sum
+}
+
 // SAMM's cases: rounds of IN_FLIGHT scopes, each making perScope(size)
 // allocations, with the phases timed apart. Runs at least n allocations and
 // returns ns per allocation of the allocation calls (calls) and of the
-// scopes' open and close (scopes).
-function makePhased (size, zero) {
+// scopes' open and close (scopes). With a site, the allocations go through
+// it (allocUnsafe only).
+function makePhased (size, zero, site) {
   const samm = require('../..')
   const { performance } = require('node:perf_hooks')
   const k = perScope(size)
@@ -86,7 +100,8 @@ function makePhased (size, zero) {
       const t0 = performance.now()
       for (let j = 0; j < IN_FLIGHT; j++) scopes[j] = samm.scope()
       const t1 = performance.now()
-      for (let j = 0; j < IN_FLIGHT; j++) sum += allocateIn(scopes[j], zero, size, k)
+      if (site === undefined) for (let j = 0; j < IN_FLIGHT; j++) sum += allocateIn(scopes[j], zero, size, k)
+      else for (let j = 0; j < IN_FLIGHT; j++) sum += allocateAtSite(scopes[j], site, size, k)
       const t2 = performance.now()
       for (let j = 0; j < IN_FLIGHT; j++) scopes[j].close()
       const t3 = performance.now()
@@ -158,8 +173,9 @@ function makeCases (size) {
 // ns per allocation (per iteration for the cycles); for SAMM's cases also
 // the split into calls and scopes, each the median over the batches.
 function child (name, size) {
-  if (SAMM_CASES.includes(name)) {
-    const fn = makePhased(size, name === 'samm.alloc')
+  if (SAMM_CASES.includes(name) || SITE_CASES.includes(name)) {
+    const site = SITE_CASES.includes(name) ? require('../..').site('bench.short', { class: 'short' }) : undefined
+    const fn = makePhased(size, name === 'samm.alloc', site)
     const n = batch(name, size)
     for (let w = 0; w < 3; w++) fn(n) // warm-up: JIT, heap sizing, the chunk pool
     const runs = []
@@ -244,7 +260,7 @@ async function childBytes (name, size) {
 }
 
 function measure (name, size) {
-  const out = execFileSync(process.execPath, [__filename, '--child', name, String(size)], { encoding: 'utf8' })
+  const out = execFileSync(process.execPath, [__filename, '--child', name, String(size)], { encoding: 'utf8', env: { ...process.env, ...siteEnv(name) } })
   return JSON.parse(out)
 }
 
@@ -279,6 +295,7 @@ function main () {
       }
     }
     for (const name of CYCLES) add(name, measure(name, 64).value)
+    for (const size of SITE_SIZES) for (const name of SITE_CASES) add(`${name}@${size}`, measure(name, size).value)
   }
   const fmt = (ns) => ns >= 1000 ? `${(ns / 1000).toFixed(2)} µs` : `${ns.toFixed(1)} ns`
   console.log(`| size | ${CASES.join(' | ')} | allocUnsafe ratio | alloc ratio |`)
@@ -299,6 +316,14 @@ function main () {
   console.log(`\nscope open + 8 × 64 B allocUnsafe + close: ` +
     `${fmt(med('scope cycle'))} (8 × Buffer.allocUnsafe(64): ${fmt(med('buffer cycle'))})`)
   console.log(`one chunk's take + hand-back at close (transfer to a fresh ArrayBuffer): ${fmt(med('chunk cycle'))}`)
+  console.log('\nThrough a short-class site (scope.allocUnsafe(size, site)), the escape watch off (SAMM_ESCAPE_SAMPLE=0) and at its defaults.\n')
+  console.log('| size | watch off | watch on | difference |')
+  console.log('|---:|---:|---:|---:|')
+  for (const size of SITE_SIZES) {
+    const off = med(`${SITE_CASES[0]}@${size}`)
+    const on = med(`${SITE_CASES[1]}@${size}`)
+    console.log(`| ${sizeLabel(size)} | ${fmt(off)} | ${fmt(on)} | ${fmt(on - off)} |`)
+  }
   console.log(`medians of ${reps} interleaved repetitions, each measurement in a fresh process, node ${process.version}`)
 
   // Garbage per allocation: deterministic, measured once.
@@ -316,4 +341,31 @@ function main () {
 
 if (process.argv[2] === '--child') child(process.argv[3], Number(process.argv[4]))
 else if (process.argv[2] === '--child-bytes') childBytes(process.argv[3], Number(process.argv[4]))
+else if (process.argv[2] === '--site') siteOnly(Number(process.argv[3]) || 7)
 else main()
+
+// The site cases alone: what the escape watch costs per allocation.
+function siteOnly (reps) {
+  const results = new Map()
+  for (let r = 0; r < reps; r++) {
+    process.stderr.write(`repetition ${r + 1}/${reps}\n`)
+    for (const size of SITE_SIZES) {
+      for (const name of SITE_CASES) {
+        const key = `${name}@${size}`
+        if (!results.has(key)) results.set(key, [])
+        results.get(key).push(measure(name, size).value)
+      }
+    }
+  }
+  const fmt = (ns) => ns >= 1000 ? `${(ns / 1000).toFixed(2)} µs` : `${ns.toFixed(1)} ns`
+  // On a shared machine the least of the repetitions is the one least
+  // disturbed: both are shown.
+  console.log('| size | site.allocUnsafe, watch off (median / least) | watch on (median / least) | difference of the least |')
+  console.log('|---:|---:|---:|---:|')
+  for (const size of SITE_SIZES) {
+    const off = results.get(`${SITE_CASES[0]}@${size}`)
+    const on = results.get(`${SITE_CASES[1]}@${size}`)
+    console.log(`| ${sizeLabel(size)} | ${fmt(median(off))} / ${fmt(Math.min(...off))} | ${fmt(median(on))} / ${fmt(Math.min(...on))} | ${fmt(Math.min(...on) - Math.min(...off))} |`)
+  }
+  console.log(`${reps} interleaved repetitions, each measurement in a fresh process (allocation calls plus the scopes' open and close), node ${process.version}`)
+}

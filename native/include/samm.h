@@ -342,14 +342,17 @@ samm_class samm_table_select(const samm_table *table, uint32_t site_id,
 
 /* ---- profiles and the bake ------------------------------------------- */
 
-/* Profile text format, version 1 (README, "Profile format"): lines of
- *   samm-profile 1
- *   s <site> <size_log2> <allocs> <outlived> <censored> <bin>:<count>,...
+/* Profile text format, version 2 (docs/profiling.md, "Profile format"):
+ *   samm-profile 2
+ *   s <site> <size_log2> <allocs> <outlived> <censored> <undecided> <bin>:<count>,...
  *   u <file:line> <allocs> <bytes> <survived_bytes>
+ *   r <site> <count> <retainer path>
  *   # comment
- * Sites and locations are percent-encoded; every count adds up, so profiles
- * of many processes merge by concatenation. */
-#define SAMM_PROFILE_VERSION 1
+ * Version 1 is read too: its s lines have no undecided field and it has no
+ * r lines. Sites, locations and paths are percent-encoded; every count adds
+ * up, so profiles of many processes merge by concatenation, whatever their
+ * versions. */
+#define SAMM_PROFILE_VERSION 2
 #define SAMM_LIFETIME_BINS 160       /* bin = floor(4 * log2(lifetime in µs)) */
 #define SAMM_PROFILE_MAX_LINE 65536  /* bytes, newline excluded */
 #define SAMM_SITE_NAME_MAX 200       /* bytes of a decoded site name */
@@ -376,8 +379,11 @@ int samm_profile_add_file(samm_profile *profile, const char *path,
 uint64_t samm_profile_allocs(const samm_profile *profile);
 
 typedef struct samm_bake_options {
-  double short_min_in_request; /* share of allocations that must die in their
-                                  request for a site to be short (0.999) */
+  double short_min_in_request; /* share of the decided allocations that must
+                                  die in their request for a site to be short
+                                  (1.0: every one) */
+  uint64_t min_short_allocs;   /* decided allocations a short verdict needs,
+                                  per size class (1000) */
   uint64_t seed;               /* k-means++ seeding */
 } samm_bake_options;
 

@@ -1,6 +1,7 @@
 /* samm_bake: profiles in, table out.
  *
- *   samm_bake [--short-min-in-request F] [--seed N] --c OUT.c --json OUT.json PROFILE...
+ *   samm_bake [--short-min-in-request F] [--min-short-allocs N] [--seed N]
+ *             --c OUT.c --json OUT.json PROFILE...
  *
  * Writes both outputs only when every profile parsed and the bake
  * succeeded (each through a temporary file renamed into place), so a failed
@@ -15,7 +16,8 @@
 #include "samm.h"
 
 static int usage(void) {
-  fprintf(stderr, "usage: samm_bake [--short-min-in-request F] [--seed N] --c OUT.c --json OUT.json PROFILE...\n");
+  fprintf(stderr, "usage: samm_bake [--short-min-in-request F] [--min-short-allocs N] [--seed N] "
+                  "--c OUT.c --json OUT.json PROFILE...\n");
   return 2;
 }
 
@@ -54,6 +56,15 @@ int main(int argc, char **argv) {
         fprintf(stderr, "samm_bake: --short-min-in-request takes a number in (0, 1]\n");
         return 2;
       }
+    } else if (strcmp(argv[i], "--min-short-allocs") == 0) {
+      const char *v = argv[++i];
+      errno = 0;
+      unsigned long long n = strtoull(v, &end, 10);
+      if (*v < '1' || *v > '9' || *end || errno != 0 || n > (1ULL << 53)) {
+        fprintf(stderr, "samm_bake: --min-short-allocs takes a whole number from 1 to 2^53\n");
+        return 2;
+      }
+      opts.min_short_allocs = n;
     } else if (strcmp(argv[i], "--seed") == 0) {
       opts.seed = strtoull(argv[++i], &end, 10);
       if (*end) return usage();

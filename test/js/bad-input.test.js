@@ -52,7 +52,9 @@ const cases = [
   ['configure: bad onLimit', () => samm.configure({ onLimit: 'ignore' }), 'ERR_SAMM_INVALID_ARG', TypeError],
   ['configure: budget a string', () => samm.configure({ maxBytes: '1g' }), 'ERR_SAMM_INVALID_ARG', TypeError],
   ['configure: longScopeMs negative', () => samm.configure({ longScopeMs: -1 }), 'ERR_SAMM_INVALID_ARG', TypeError],
-  ['configure: longScopeMs over a day', () => samm.configure({ longScopeMs: 86400001 }), 'ERR_SAMM_INVALID_ARG', RangeError]
+  ['configure: longScopeMs over a day', () => samm.configure({ longScopeMs: 86400001 }), 'ERR_SAMM_INVALID_ARG', RangeError],
+  ['configure: bad onEscape', () => samm.configure({ onEscape: 'ignore' }), 'ERR_SAMM_INVALID_ARG', TypeError],
+  ['configure: escapeFile not a string', () => samm.configure({ escapeFile: 42 }), 'ERR_SAMM_INVALID_ARG', TypeError]
 ]
 
 for (const [name, fn, code, type] of cases) {

@@ -238,7 +238,7 @@ test('--load several times, and --load-file, spread the load over the routes', {
   assert.ok(counts['/c'] > counts['/'], `twice the share for /c: ${JSON.stringify(counts)}`)
   // The new profile is in place, and nothing else.
   const text = fs.readFileSync(out, 'utf8')
-  assert.match(text, /^samm-profile 1\n/)
+  assert.match(text, /^samm-profile 2\n/)
   assert.match(text, /^s routes\.request /m)
   assert.doesNotMatch(text, /kept\.site/)
   assert.deepEqual(fs.readdirSync(dir).sort(), ['paths.txt', 'samm.profile'])

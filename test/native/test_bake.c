@@ -100,6 +100,18 @@ static void classes_follow_lifetimes_and_the_request_rule(void **state) {
   assert_int_equal(samm_bake_class_of(b, "unknown", 10), SAMM_HEAP);
   samm_bake_free(b);
 
+  /* One outliving allocation in 10,000 rules short out by default. */
+  free(text);
+  text = strdup("samm-profile 1\n");
+  len = strlen(text);
+  site_line(&text, &len, "req", 14, 3000, 10000, 0, 0, 1);
+  site_line(&text, &len, "one.kept", 14, 3000, 10000, 1, 1, 6);
+  site_line(&text, &len, "leaky", 14, 3000, 10000, 30, 0, 4);
+  b = bake_text(text, len);
+  assert_int_equal(samm_bake_class_of(b, "req", 20000), SAMM_SHORT);
+  assert_int_equal(samm_bake_class_of(b, "one.kept", 20000), SAMM_MEDIUM);
+  samm_bake_free(b);
+
   /* The rule is configurable: at 99% the 0.3% site is short. */
   samm_profile *p = samm_profile_new();
   samm_parse_error perr;
@@ -114,6 +126,68 @@ static void classes_follow_lifetimes_and_the_request_rule(void **state) {
   samm_bake_free(b);
   samm_profile_free(p);
   free(text);
+}
+
+static samm_bake *bake_with(const char *text, size_t len, double min_in_request, uint64_t min_allocs) {
+  samm_profile *p = samm_profile_new();
+  samm_parse_error perr;
+  assert_int_equal(samm_profile_add(p, text, len, "x", &perr), SAMM_EOK);
+  samm_bake_options o;
+  samm_bake_options_init(&o);
+  if (min_in_request > 0) o.short_min_in_request = min_in_request;
+  if (min_allocs > 0) o.min_short_allocs = min_allocs;
+  int err;
+  char msg[128];
+  samm_bake *b = samm_bake_run(p, &o, &err, msg, sizeof msg);
+  samm_profile_free(p);
+  assert_non_null(b);
+  return b;
+}
+
+static char *render(samm_bake *b, bool c_source, size_t *len);
+
+/* A short verdict needs min_short_allocs decided allocations per size
+ * class; undecided ones (sampled profiles) count neither way. */
+static void a_short_verdict_needs_enough_decided_allocations(void **state) {
+  (void)state;
+  const char *text =
+      "samm-profile 2\n"
+      "s few 12 999 0 0 0 40:999\n"            /* all in request, one short of 1000 */
+      "s enough 12 1000 0 0 0 40:1000\n"
+      "s sampled 12 50000 0 0 49000 40:50000\n" /* 1000 decided, all in request */
+      "s thin 12 50000 0 0 49001 40:50000\n"    /* 999 decided */
+      "s mixed 12 50000 1 0 20000 40:49999,100:1\n"
+      "s spread 12 600 0 0 0 40:600\n"
+      "s spread 16 600 0 0 0 40:600\n";        /* 600 per size class: too few in each */
+  samm_bake *b = bake_with(text, strlen(text), 0, 0);
+  assert_int_equal(samm_bake_class_of(b, "few", 4096), SAMM_MEDIUM);
+  assert_int_equal(samm_bake_class_of(b, "enough", 4096), SAMM_SHORT);
+  assert_int_equal(samm_bake_class_of(b, "sampled", 4096), SAMM_SHORT);
+  assert_int_equal(samm_bake_class_of(b, "thin", 4096), SAMM_MEDIUM);
+  assert_int_equal(samm_bake_class_of(b, "mixed", 4096), SAMM_MEDIUM);
+  assert_int_equal(samm_bake_class_of(b, "spread", 4096), SAMM_MEDIUM);
+  size_t len;
+  char *json = render(b, false, &len);
+  assert_non_null(strstr(json, "\"minShortAllocs\":1000,"));
+  assert_non_null(strstr(json, "\"name\":\"few\",\"id\""));
+  assert_non_null(strstr(strstr(json, "\"name\":\"few\""), "\"tooFew\":true"));
+  const char *enough = strstr(json, "\"name\":\"enough\"");
+  const char *next = strstr(enough, "\n{");
+  const char *flag = strstr(enough, "tooFew");
+  assert_true(flag == NULL || (next != NULL && flag > next));
+  const char *mixed = strstr(json, "\"name\":\"mixed\"");
+  next = strstr(mixed, "\n{");
+  flag = strstr(mixed, "tooFew");
+  assert_true(flag == NULL || (next != NULL && flag > next)); /* refused for outliving, not for its count */
+  assert_non_null(strstr(mixed, "\"undecided\":20000"));
+  free(json);
+  samm_bake_free(b);
+  /* The minimum is an option. */
+  b = bake_with(text, strlen(text), 0, 500);
+  assert_int_equal(samm_bake_class_of(b, "few", 4096), SAMM_SHORT);
+  assert_int_equal(samm_bake_class_of(b, "spread", 70000), SAMM_SHORT);
+  assert_int_equal(samm_bake_class_of(b, "mixed", 4096), SAMM_MEDIUM);
+  samm_bake_free(b);
 }
 
 static char *render(samm_bake *b, bool c_source, size_t *len) {
@@ -231,6 +305,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(known_clusters_come_back),
       cmocka_unit_test(classes_follow_lifetimes_and_the_request_rule),
+      cmocka_unit_test(a_short_verdict_needs_enough_decided_allocations),
       cmocka_unit_test(output_depends_on_content_only),
       cmocka_unit_test(colliding_site_ids_are_refused),
       cmocka_unit_test(an_empty_profile_bakes_an_empty_table),

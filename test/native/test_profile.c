@@ -36,11 +36,22 @@ static void bad_input_names_file_and_line(void **state) {
   (void)state;
   static const bad_case cases[] = {
       {"s x 3 1 0 0 5:1\n", 1, "first line must be"},
-      {"samm-profile 2\n", 1, "unsupported profile version 2"},
+      {"samm-profile 3\n", 1, "unsupported profile version 3"},
+      {"samm-profile 0\n", 1, "unsupported profile version 0"},
+      {"samm-profile 2\ns x 3 1 0 0 5:1\n", 2, "8 fields in version 2"},
+      {"samm-profile 1\ns x 3 1 0 0 0 5:1\n", 2, "7 fields in version 1"},
+      {"samm-profile 2\ns x 3 2 1 0 2 5:1,6:1\n", 2, "outlived plus undecided"},
+      {"samm-profile 2\ns x 3 1 0 0 x 5:1\n", 2, "bad count"},
+      {"samm-profile 1\nr x 1 Map\n", 2, "unknown line kind"},
+      {"samm-profile 2\nr x 1\n", 2, "4 fields"},
+      {"samm-profile 2\nr x 1 Map extra\n", 2, "4 fields"},
+      {"samm-profile 2\nr x 0 Map\n", 2, "bad count"},
+      {"samm-profile 2\nr bad%2 1 Map\n", 2, "site name"},
+      {"samm-profile 2\nr x 1 bad%g0\n", 2, "retainer path"},
       {"samm-profile x\n", 1, "bad header"},
       {"samm-profile 1\ns x 3 1 0 0 5:1", 2, "truncated"},
       {"samm-profile 1\ns x 3 1 0 0\n", 2, "7 fields"},
-      {"samm-profile 1\ns x 3 1 0 0 5:1 9\n", 2, "7 fields"},
+      {"samm-profile 1\ns x 3 1 0 0 5:1 9 9\n", 2, "7 fields"},
       {"samm-profile 1\ns x 64 1 0 0 5:1\n", 2, "size_log2"},
       {"samm-profile 1\ns x 3 -1 0 0 5:1\n", 2, "bad count"},
       {"samm-profile 1\ns x 3 99999999999999999 0 0 5:1\n", 2, "bad count"},
@@ -96,6 +107,40 @@ static void long_names_and_huge_lines_are_refused(void **state) {
   samm_profile_free(p);
 }
 
+/* Version 2 adds undecided allocations and retainer lines; version 1 files
+ * still parse, and files of both versions concatenate. */
+static void version_2_and_1_concatenate(void **state) {
+  (void)state;
+  samm_profile *p = samm_profile_new();
+  samm_parse_error err;
+  const char *text =
+      "samm-profile 2\n"
+      "# sampled 1 in 100\n"
+      "s render.body 14 10 1 2 6 40:5,44:3\n"
+      "r render.body 2 Array%20(forever)%20%E2%86%90%20module%20server.js\n"
+      "u app.js%3A12 10 1000 500\n"
+      "samm-profile 1\n"
+      "s render.body 14 5 0 0 40:5\n"
+      "samm-profile 2\n"
+      "s render.body 14 1 1 1 0 -\n";
+  assert_int_equal(add(p, text, &err), SAMM_EOK);
+  assert_int_equal(samm_profile_allocs(p), 16);
+  int berr;
+  char msg[128];
+  samm_bake *b = samm_bake_run(p, NULL, &berr, msg, sizeof msg);
+  assert_non_null(b);
+  char *json = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&json, &len);
+  assert_int_equal(samm_bake_write_json(b, f), 0);
+  fclose(f);
+  if (strstr(json, "\"allocs\":16,\"outlived\":2,\"censored\":3,\"undecided\":6,") == NULL)
+    fail_msg("merged counts missing in %s", json);
+  free(json);
+  samm_bake_free(b);
+  samm_profile_free(p);
+}
+
 static void missing_file_is_reported(void **state) {
   (void)state;
   samm_parse_error err;
@@ -114,7 +159,10 @@ static void mutated_profiles_never_crash(void **state) {
       "samm-profile 1\n"
       "s render.body 14 10 1 2 40:5,44:3\n"
       "s cache%20entry 10 100 100 100 -\n"
-      "u app.js%3A12 10 1000 500\n";
+      "u app.js%3A12 10 1000 500\n"
+      "samm-profile 2\n"
+      "s render.body 14 10 1 2 3 40:5,44:3\n"
+      "r render.body 1 Map%20(cache)\n";
   size_t n = strlen(seed);
   uint64_t rng = 0xC0FFEE;
   uint64_t rounds = env_scale("SAMM_STRESS_OPS", 200000) / 10;
@@ -148,6 +196,7 @@ int main(void) {
       cmocka_unit_test(valid_lines_add_up),
       cmocka_unit_test(bad_input_names_file_and_line),
       cmocka_unit_test(long_names_and_huge_lines_are_refused),
+      cmocka_unit_test(version_2_and_1_concatenate),
       cmocka_unit_test(missing_file_is_reported),
       cmocka_unit_test(mutated_profiles_never_crash),
   };
