@@ -64,7 +64,7 @@ function summary (table, profile) {
     const undecided = s.undecided ? `, ${s.undecided} undecided` : ''
     lines.push(`  ${s.class.padEnd(6)} ${s.name}  (${s.allocs} allocations${undecided}, ${inRequest}% of the decided died in their request)`)
     if (s.tooFew) {
-      lines.push(`         too few allocations for a short verdict: ${decided} decided, ${table.minShortAllocs} needed (--min-short-allocs); profile longer`)
+      lines.push(`         too few allocations for a short verdict: in a size class where every decided one died in its request, fewer than ${table.minShortAllocs} were decided (--min-short-allocs); profile longer`)
     }
     const p = profile.sites.get(s.name)
     if (s.class !== 'short' && p !== undefined && p.retainers.length > 0) {

@@ -96,7 +96,7 @@ test('the full tracer: only the site whose buffers die in their request is short
     const bake = spawnSync(process.execPath, [path.join(pkg, 'bin', 'samm.js'), 'bake', '--min-short-allocs', '200', folder, empty],
       { cwd: tmp, encoding: 'utf8', env: { ...process.env, SAMM_PROFILE: '' } })
     assert.equal(bake.status, 0, bake.stderr)
-    assert.match(bake.stdout, /6 sites from 2 profiles -> samm\.table\.json/)
+    assert.match(bake.stdout, /6 sites from 2 profiles -> .*samm\.table\.json/)
     assert.match(bake.stdout, /short {2}gt\.request/)
     assert.match(bake.stdout, /long {3}gt\.forever[^\n]*\n\s+held by Array \(forever\) ← module/)
     assert.ok(fs.existsSync(path.join(tmp, 'samm.table.json')))
@@ -108,7 +108,11 @@ test('the full tracer: only the site whose buffers die in their request is short
     const [got, baked] = JSON.parse(classes.stdout)
     assert.equal(got['gt.request'], 'short')
     for (const name of KEPT) assert.notEqual(got[name], 'short', name)
-    assert.equal(got['gt.two'], 'medium')
+    // Under the sanitizers the service runs several times slower and its
+    // lifetimes stretch with it: the 2-s site may cluster with the ones kept
+    // for good. The clustering itself is what the plain run checks.
+    if (process.env.SAMM_SANITIZED) assert.ok(['medium', 'long'].includes(got['gt.two']), got['gt.two'])
+    else assert.equal(got['gt.two'], 'medium')
     assert.equal(got['gt.forever'], 'long')
     assert.equal(baked.shortMinInRequest, 1)
     assert.equal(baked.minShortAllocs, 200)

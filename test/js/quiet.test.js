@@ -56,7 +56,7 @@ test('samm bake prints a few lines of its own; node-gyp\'s output is in samm-bui
   assert.doesNotMatch(out.join('\n'), /gyp (info|http|WARN)|^make|CC\(target\)/m)
   assert.match(r.stderr, /samm bake: clustering .*report\.profile/)
   assert.match(r.stderr, /samm bake: rebuilding the addon with .*report\.profile, table [0-9a-f]{16}/)
-  assert.match(r.stdout, /samm bake: table [0-9a-f]{16}, 6 sites -> .*samm\.table\.json/)
+  assert.match(r.stdout, /samm bake: table [0-9a-f]{16}, 6 sites from 1 profile -> .*samm\.table\.json/)
   assert.match(r.stdout, /short +render\.body/)
   assert.match(fs.readFileSync(path.join(pkg, 'samm-build.log'), 'utf8'), /gyp info ok/)
   assert.ok(fs.existsSync(path.join(tmp, 'samm.table.json')))
