@@ -10,9 +10,9 @@
 //   node bench/escape-overhead.js [reps=5] [seconds=6] [examples=express,fastify,http] [shapes=heavy,small]
 
 const path = require('node:path')
-const fs = require('node:fs')
 const { spawn } = require('node:child_process')
 const autocannon = require('./autocannon')
+const { cpuSeconds } = require('./process-cpu')
 
 const ROOT = path.join(__dirname, '..')
 const CLASSES = 'render.body:short,parse.scratch:short,small.piece:short,small.body:short,cache.fragment:long'
@@ -31,15 +31,6 @@ const reps = Number(process.argv[2]) || 5
 const seconds = Number(process.argv[3]) || 6
 const examples = (process.argv[4] || 'express,fastify,http').split(',')
 const shapes = (process.argv[5] || 'heavy,small').split(',')
-
-function cpuSeconds (pid) {
-  try {
-    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-    return (Number(f[11]) + Number(f[12])) / 100
-  } catch {
-    return NaN
-  }
-}
 
 function start (example, env) {
   const server = path.join(ROOT, 'examples', example, 'server.js')

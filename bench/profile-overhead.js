@@ -21,6 +21,7 @@ const os = require('node:os')
 const fs = require('node:fs')
 const { spawn } = require('node:child_process')
 const autocannon = require('./autocannon')
+const { cpuSeconds } = require('./process-cpu')
 
 const ROOT = path.join(__dirname, '..')
 const SERVER = path.join(ROOT, 'examples', 'express', 'server.js')
@@ -53,16 +54,6 @@ function start (env) {
     })
     child.once('exit', (code) => reject(new Error(`the example exited (${code}) before listening`)))
   })
-}
-
-// CPU seconds (user + system) the process has used.
-function cpuSeconds (pid) {
-  try {
-    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-    return (Number(f[11]) + Number(f[12])) / 100
-  } catch {
-    return NaN
-  }
 }
 
 async function once (config) {
