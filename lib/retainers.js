@@ -1,7 +1,8 @@
 'use strict'
 // Why a site's buffers survive: at the end of a profile run, a V8 heap
-// snapshot (taken through an in-process inspector session, which answers
-// synchronously, so this also works in an 'exit' handler) and, for a few
+// snapshot (v8.writeHeapSnapshot, synchronous on every Node line, so this
+// also works in an 'exit' handler; an in-thread inspector session delivers
+// the snapshot only after the call returns on Node 22 and later) and, for a few
 // surviving buffers of each site, the shortest path that holds them from
 // the heap's roots, written for people:
 //
@@ -18,7 +19,7 @@
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
-const inspector = require('node:inspector')
+const v8 = require('node:v8')
 
 const MAX_STEPS = 6
 
@@ -27,19 +28,6 @@ class SammRetainerProbe {
     this.site = site
     this.bufs = bufs
   }
-}
-
-// The snapshot as one JSON string.
-function takeSnapshot () {
-  const session = new inspector.Session()
-  session.connect()
-  const chunks = []
-  session.on('HeapProfiler.addHeapSnapshotChunk', (m) => chunks.push(m.params.chunk))
-  let failure = null
-  session.post('HeapProfiler.takeHeapSnapshot', { reportProgress: false }, (err) => { failure = err })
-  session.disconnect()
-  if (failure) throw failure
-  return chunks.join('')
 }
 
 function scriptName (url) {
@@ -151,7 +139,9 @@ function pathsIn (snapshot) {
   const scriptOfClosure = (i) => {
     const shared = edgeTo(i, 'shared')
     if (shared < 0) return null
-    const script = edgeTo(target(shared), 'script_or_debug_info')
+    // V8 names the edge script_or_debug_info up to Node 24, script from 26.
+    let script = edgeTo(target(shared), 'script_or_debug_info')
+    if (script < 0) script = edgeTo(target(shared), 'script')
     if (script < 0) return null
     const n = name(target(script))
     return typeof n === 'string' && n !== '' ? scriptName(n) : null
@@ -224,14 +214,27 @@ function pathsIn (snapshot) {
  */
 function retainerPaths (survivors, dir) {
   const probes = survivors.map((s) => new SammRetainerProbe(s.name, s.bufs))
-  const json = takeSnapshot()
-  if (dir) {
-    const file = path.join(dir, `samm-${os.hostname()}-${process.pid}.heapsnapshot`)
+  let file = dir ? path.join(dir, `samm-${os.hostname()}-${process.pid}.heapsnapshot`) : null
+  let kept = false
+  if (file !== null) {
     try {
-      fs.writeFileSync(file, json)
+      v8.writeHeapSnapshot(file)
+      kept = true
       process.stderr.write(`samm: heap snapshot -> ${file}\n`)
     } catch (err) {
       process.stderr.write(`samm: warning: cannot write the heap snapshot to ${file} (${err.code || err.message}); the profile is written without it\n`)
+    }
+  }
+  let json
+  if (kept) {
+    json = fs.readFileSync(file, 'utf8')
+  } else {
+    file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'samm-snapshot-')), 'snapshot.heapsnapshot')
+    try {
+      v8.writeHeapSnapshot(file)
+      json = fs.readFileSync(file, 'utf8')
+    } finally {
+      fs.rmSync(path.dirname(file), { recursive: true, force: true })
     }
   }
   const paths = pathsIn(JSON.parse(json))
