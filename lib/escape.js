@@ -180,12 +180,20 @@ function stamp (looked) {
   for (const rec of looked) if (rec.touched === Infinity) rec.touched = now
 }
 
+// Two collections: the first finishes any incremental marking begun before
+// the suspects were last looked at, the second marks from its own start,
+// so what it leaves was reachable then: the suspects resolve now, without
+// waiting for perf_hooks (which cannot tell when a first observed
+// collection began marking).
 function force () {
   forceQueued = false
   const t0 = performance.now()
   fullCollection()
+  const markStart = performance.now()
+  fullCollection()
   const t1 = performance.now()
   nextForce = t1 + Math.max(FORCE_SPACING_MS, (t1 - t0) / FORCE_SHARE)
+  major(markStart)
 }
 
 // A major collection whose marking began at markStart: the suspects noted

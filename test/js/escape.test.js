@@ -3,7 +3,7 @@
 // closed and a major collection is an escape; the site is counted, warned
 // about once, published on samm:escape, written to the escape file and, by
 // default, demoted to the heap for the rest of the process.
-process.env.SAMM_ESCAPE_FORCE_MS = '300' // the watch forces a collection after 300 ms instead of 5 s
+process.env.SAMM_ESCAPE_FORCE_MS = '300' // the watch forces a collection after 300 ms instead of 60 s
 
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
@@ -180,4 +180,32 @@ test('a service whose override wrongly says short: the escape is reported, the s
     child.kill('SIGKILL')
     fs.rmSync(tmp, { recursive: true, force: true })
   }
+})
+
+test('a quiet process (no collection of its own, no gc exposed) still finds the escape: the watch forces one', { timeout: 60000 }, () => {
+  const script = `
+    const samm = require(${JSON.stringify(ROOT)})
+    const site = samm.site('quiet.kept', { class: 'short' })
+    const kept = []
+    let warned = 0
+    process.on('warning', (w) => { if (w.code === 'SAMM_ESCAPE') warned++ })
+    ;(async () => {
+      for (let i = 0; i < 20; i++) await samm.run(async () => { kept.push(samm.allocUnsafe(2048, site).fill(1)) })
+      const end = Date.now() + 20000
+      const t = setInterval(() => {
+        const s = samm.stats().sites['quiet.kept']
+        if (s.escapes > 0 || Date.now() > end) {
+          clearInterval(t)
+          console.log(JSON.stringify({ escapes: s.escapes, cls: s.class, warned, gc: typeof globalThis.gc }))
+        }
+      }, 100)
+    })()
+  `
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, SAMM_ESCAPE_FORCE_MS: '1000' } })
+  assert.equal(r.status, 0, r.stderr)
+  const out = JSON.parse(r.stdout)
+  assert.equal(out.gc, 'undefined')
+  assert.ok(out.escapes > 0, r.stdout)
+  assert.equal(out.cls, 'heap')
+  assert.equal(out.warned, 1)
 })
