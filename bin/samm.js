@@ -67,7 +67,7 @@ async function main (argv) {
   try {
     return await require(COMMANDS[command].module).main(rest)
   } catch (err) {
-    if (err instanceof UsageError) err.command = command
+    err.command = command
     throw err
   }
 }
@@ -79,6 +79,6 @@ main(process.argv.slice(2)).then((code) => { process.exitCode = code }, (err) =>
     process.exitCode = 2
     return
   }
-  console.error(`samm: ${err.message}`)
+  console.error(`samm${err.command ? ` ${err.command}` : ''}: ${err.message}`)
   process.exitCode = 1
 })

@@ -43,6 +43,9 @@ int samm_config_set(samm_config *cfg, int opt, uint64_t value) {
   const samm_option_desc *d = samm_option_get(opt);
   if (cfg == NULL || d == NULL || value < d->min || value > d->max)
     return SAMM_EINVALID_ARG;
+  /* Chunks and region segments are cut from granules. */
+  if ((opt == SAMM_OPT_chunk_size || opt == SAMM_OPT_region_segment_size) && value % SAMM__GRANULE != 0)
+    return SAMM_EINVALID_ARG;
   *option_field(cfg, opt) = value;
   return SAMM_EOK;
 }

@@ -133,6 +133,11 @@ async function main (argv) {
   }
 }
 
+// "1 path", "2 paths".
+function plural (n, word) {
+  return `${n} ${word}${n === 1 ? '' : 's'}`
+}
+
 // Runs the service and the load, then reads what was recorded. True when
 // the run succeeded and recorded something; failures throw a RunError or
 // return false after saying why.
@@ -146,7 +151,7 @@ async function profile (command, targets, duration, connections, tmp, out, traci
   if (tracing.sample !== undefined) env.SAMM_PROFILE_SAMPLE = String(tracing.sample)
   else delete env.SAMM_PROFILE_SAMPLE
   const how = tracing.sample !== undefined ? `sampled tracing, 1 allocation in ${tracing.sample}` : 'full tracing'
-  const routes = targets ? ` with load on ${targets.origin} (${new Set(targets.paths).size} paths)` : ''
+  const routes = targets ? ` with load on ${targets.origin} (${plural(new Set(targets.paths).size, 'path')})` : ''
   console.error(`samm profile: running ${command.join(' ')}${duration ? ` for ${duration} s` : ''}${routes} (${how}); profile -> ${out}`)
   const service = startService(command, env)
   let load = null
@@ -188,7 +193,7 @@ async function profile (command, targets, duration, connections, tmp, out, traci
   const undecided = sites.reduce((n, s) => n + s.undecided, 0)
   console.error(`samm profile: ${sites.length} sites, ${allocs} allocations traced` +
     `${undecided ? ` (${undecided} undecided: no collection of the service's own told whether they outlived their request)` : ''}, ` +
-    `${profile.unmanaged.length + profile.retained.length} places allocating outside SAMM`)
+    `${plural(profile.unmanaged.length + profile.retained.length, 'place')} allocating outside SAMM`)
   for (const s of sites) {
     if (s.retainers.length) console.error(`  ${s.name}: still alive at the end, held by ${s.retainers[0].path}`)
   }

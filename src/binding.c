@@ -829,6 +829,28 @@ static napi_value profile_digest(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* { jsName: { env, min, max } } for every option: what configure() and the
+ * SAMM_* variables accept (chunkSize and regionSegmentSize are also
+ * multiples of 64 KiB). */
+static napi_value option_ranges(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out;
+  NAPI_CALL(env, napi_create_object(env, &out));
+  for (int i = 0; i < SAMM_OPT_COUNT; i++) {
+    const samm_option_desc *d = samm_option_get(i);
+    napi_value o, v;
+    NAPI_CALL(env, napi_create_object(env, &o));
+    NAPI_CALL(env, napi_create_string_utf8(env, d->env, NAPI_AUTO_LENGTH, &v));
+    NAPI_CALL(env, napi_set_named_property(env, o, "env", v));
+    NAPI_CALL(env, napi_create_double(env, (double)d->min, &v));
+    NAPI_CALL(env, napi_set_named_property(env, o, "min", v));
+    NAPI_CALL(env, napi_create_double(env, (double)d->max, &v));
+    NAPI_CALL(env, napi_set_named_property(env, o, "max", v));
+    NAPI_CALL(env, napi_set_named_property(env, out, d->js_name, o));
+  }
+  return out;
+}
+
 static napi_value env_error(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value out;
@@ -894,6 +916,7 @@ NAPI_MODULE_INIT() {
       {"config", NULL, config_get, NULL, NULL, NULL, napi_default, NULL},
       {"tableJson", NULL, table_json, NULL, NULL, NULL, napi_default, NULL},
       {"envError", NULL, env_error, NULL, NULL, NULL, napi_default, NULL},
+      {"optionRanges", NULL, option_ranges, NULL, NULL, NULL, napi_default, NULL},
       {"profileDigest", NULL, profile_digest, NULL, NULL, NULL, napi_default, NULL},
   };
   NAPI_CALL(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));

@@ -102,19 +102,32 @@ test('after every refusal the API still works', () => {
 
 test('structural options cannot change while SAMM memory is live', () => {
   const m = samm.alloc(100, medium)
-  assert.throws(() => samm.configure({ chunkSize: 512 * 1024 }), (err) => err instanceof RangeError && err.code === 'ERR_SAMM_INVALID_ARG')
+  assert.throws(() => samm.configure({ chunkSize: 512 * 1024 }), (err) => err instanceof RangeError && err.code === 'ERR_SAMM_INVALID_ARG' &&
+    /cannot change while SAMM memory is in use .*SAMM_CHUNK_SIZE/.test(err.message))
   samm.free(m)
   assert.equal(samm.configure({ chunkSize: 512 * 1024 }).chunkSize, 512 * 1024)
   assert.equal(samm.configure({ chunkSize: 256 * 1024 }).chunkSize, 256 * 1024)
 })
 
-test('a bad SAMM_* environment variable is named in a warning and ignored', () => {
+test('a bad SAMM_* environment variable is named in a warning, with what it accepts, and ignored', () => {
   const { spawnSync } = require('node:child_process')
-  const r = spawnSync(process.execPath, ['-e', `console.log(require(${JSON.stringify(require('node:path').join(__dirname, '..', '..'))}).config().chunkSize)`],
-    { env: { ...process.env, SAMM_CHUNK_SIZE: 'lots' }, encoding: 'utf8' })
-  assert.equal(r.status, 0)
-  assert.equal(r.stdout.trim(), String(256 * 1024))
-  assert.match(r.stderr, /SAMM_CHUNK_SIZE is not a valid value and was ignored/)
+  const run = (env) => spawnSync(process.execPath, ['-e', `console.log(JSON.stringify(require(${JSON.stringify(require('node:path').join(__dirname, '..', '..'))}).config()))`],
+    { env: { ...process.env, ...env }, encoding: 'utf8' })
+  for (const value of ['lots', '100k']) { // 100k: in range, not a multiple of 64 KiB
+    const r = run({ SAMM_CHUNK_SIZE: value })
+    assert.equal(r.status, 0, r.stderr)
+    assert.equal(JSON.parse(r.stdout).chunkSize, 256 * 1024)
+    assert.match(r.stderr, new RegExp(`SAMM_CHUNK_SIZE="${value}" is not a valid value and was ignored \\(chunkSize: from 64 KiB to 64 MiB, a multiple of 64 KiB; k, m or g suffixes\\)`))
+  }
+  const r = run({ SAMM_MAX_BYTES: '12q' })
+  assert.equal(JSON.parse(r.stdout).maxBytes, 1024 ** 3)
+  assert.match(r.stderr, /SAMM_MAX_BYTES="12q" is not a valid value and was ignored \(maxBytes: from 1 MiB to 64 TiB; k, m or g suffixes\)/)
+})
+
+test('an option out of range says what it accepts', () => {
+  assert.throws(() => samm.configure({ maxBytes: 512 * 1024 }), { name: 'RangeError', message: 'options.maxBytes must be from 1 MiB to 64 TiB, got 524288' })
+  assert.throws(() => samm.configure({ chunkSize: 100 * 1024 }), { name: 'RangeError', message: 'options.chunkSize must be from 64 KiB to 64 MiB, a multiple of 64 KiB, got 102400' })
+  assert.throws(() => samm.configure({ debug: 3 }), { name: 'RangeError', message: 'options.debug must be from 0 to 2, got 3' })
 })
 
 test('error messages name what they got', () => {

@@ -24,6 +24,8 @@ static void default_and_bad_configs(void **state) {
   assert_int_equal(samm_config_set(&cfg, SAMM_OPT_chunk_size, 1), SAMM_EINVALID_ARG);
   assert_int_equal(samm_config_set(&cfg, SAMM_OPT_COUNT, 1), SAMM_EINVALID_ARG);
   assert_int_equal(samm_config_set(&cfg, SAMM_OPT_chunk_size, 128 << 10), SAMM_EOK);
+  assert_int_equal(samm_config_set(&cfg, SAMM_OPT_chunk_size, 100 << 10), SAMM_EINVALID_ARG); /* not a multiple of 64 KiB */
+  assert_int_equal(samm_config_set(&cfg, SAMM_OPT_region_segment_size, (1 << 20) + 4096), SAMM_EINVALID_ARG);
   assert_int_equal(cfg.chunk_size, 128 << 10);
   assert_int_equal(samm_config_get(&cfg, SAMM_OPT_chunk_size), 128 << 10);
   assert_int_equal(samm_config_get(&cfg, SAMM_OPT_COUNT), 0);
