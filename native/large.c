@@ -159,7 +159,6 @@ static samm__segment *merge(samm_heap *heap, samm__segment *a, samm__segment *b)
   keep->size = a->size + b->size;
   keep->committed = a->committed + b->committed;
   keep->dirty = dirty;
-  keep->keep_mapped |= gone->keep_mapped;
   free(gone);
   return keep;
 }
@@ -177,6 +176,12 @@ static uint64_t cache_target(const samm_heap *heap) {
 
 /* Caches seg (out of every list), merged with its cached neighbours. */
 static void cache_put(samm_heap *heap, samm__segment *seg) {
+  if (seg->keep_mapped) {
+    /* Memory someone may still read (samm_heap_keep_mapped): never reused,
+     * merged, moved or unmapped; the heap forgets it. */
+    samm__segment_release(heap, seg);
+    return;
+  }
   samm__segment *left = cached_at(heap, seg->base - 1);
   samm__segment *right = cached_at(heap, seg->base + seg->size);
   if (left != NULL) {
@@ -242,21 +247,31 @@ static samm__segment *assemble(samm_heap *heap, size_t size) {
   }
   heap->counters.large_maps++;
   size_t off = 0;
+  bool whole = true;
   while ((piece = pieces) != NULL) {
     pieces = piece->next;
     samm__segmap_remove(&heap->map, piece);
     heap->reserved -= piece->size;
     heap->bump.reserved -= piece->size;
-    if (samm__os_move(&heap->os, piece->base, piece->size, seg->base + off) == 0) {
+    if (whole && samm__os_move(&heap->os, piece->base, piece->size, seg->base + off) == 0) {
       if (piece->dirty > 0) seg->dirty = off + piece->dirty;
       heap->counters.large_moved_bytes += piece->size;
     } else {
-      /* Left where it was: its pages go, that part of the block is fresh. */
+      /* A failed move may have dropped the destination's pages first
+       * (Linux unmaps it before it checks the source: a source of several
+       * mappings fails there), leaving a hole another mapping could take.
+       * The block is given up, and this piece and the rest with it. */
+      whole = false;
       samm__os_unmap(&heap->os, piece->base, piece->size);
-      heap->counters.large_fresh_bytes += piece->size;
     }
     off += piece->size;
     free(piece);
+  }
+  if (!whole) {
+    samm__segment_release(heap, seg);
+    seg = samm__segment_new(heap, SAMM__SEG_BUMP_LARGE, &heap->bump, size, size);
+    if (seg == NULL) return NULL;
+    off = 0;
   }
   heap->counters.large_fresh_bytes += size - off;
   return seg;

@@ -54,7 +54,13 @@ static int fault_decommit(void *addr, size_t size, void *ctx) {
 
 static int fault_move(void *from, size_t size, void *to, void *ctx) {
   fault_os *f = ctx;
-  if (f->fail_moves) return 12;
+  if (f->fail_moves) {
+    /* As Linux does for a source of several mappings: the destination's
+     * pages are dropped before the move fails (here: made inaccessible, so
+     * that a use of the hole faults while the accounting stays whole). */
+    if (mmap(to, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED) return 12;
+    return 14;
+  }
   if (mremap(from, size, size, MREMAP_MAYMOVE | MREMAP_FIXED, to) == MAP_FAILED) return 22;
   f->moves++;
   f->mapped -= size;
