@@ -3,14 +3,14 @@
 // against Buffer.allocUnsafe, Buffer.alloc and new Uint8Array, plus the cost
 // of a scope open + 8 small allocations + close. Two floors are measured in
 // the same run: a Buffer view over an existing ArrayBuffer (what every SAMM
-// allocation returns) and one chunk's hand-back at a scope's close (the
-// transfer that detaches it).
+// allocation returns) and one chunk's take and hand-back at a scope's close
+// (the re-wrap that detaches it).
 //
 // SAMM allocates the way a busy service does: IN_FLIGHT scopes are open at
 // once, each allocates four chunks' worth (at least 8 allocations), then
 // all of them close. The three phases are timed apart, so the tables show
 // what the allocation calls cost and what the scopes' open and close add
-// per allocation (one transfer per chunk or span a scope used); their sum
+// per allocation (one re-wrap per chunk or span a scope used); their sum
 // is the full cost.
 //
 // Each measurement runs in a fresh child process (warm-up, then the median
@@ -118,7 +118,7 @@ function makePhased (size, zero, site) {
 function makeCases (size) {
   const samm = require('../..')
   const { SammBuffer } = require('../../lib/scope')
-  const { takeChunk, giveChunk } = require('../../lib/chunks')
+  const { take, lastId, giveBack } = require('../../lib/chunks')
   const each = (make) => (n) => {
     let sum = 0
     for (let i = 0; i < n; i++) sum += make().length
@@ -156,14 +156,15 @@ function makeCases (size) {
       for (let i = 0; i < n; i++) for (let k = 0; k < 8; k++) sum += Buffer.allocUnsafe(64).length
       return sum
     },
-    // What a scope's close pays per chunk it used: the chunk moves to a fresh
-    // ArrayBuffer (the old one detached) and back into the pool.
+    // What a scope pays per chunk it used: a chunk taken from the pool, and
+    // at the close re-wrapped (the old ArrayBuffer detached, a fresh one
+    // over the same memory made through Node-API) back into the pool.
     'chunk cycle': (n) => {
       let sum = 0
       for (let i = 0; i < n; i++) {
-        const ab = takeChunk()
+        const ab = take(0)
         sum += ab.byteLength
-        giveChunk(ab)
+        giveBack(lastId(), false)
       }
       return sum
     }
@@ -315,7 +316,7 @@ function main () {
   }
   console.log(`\nscope open + 8 × 64 B allocUnsafe + close: ` +
     `${fmt(med('scope cycle'))} (8 × Buffer.allocUnsafe(64): ${fmt(med('buffer cycle'))})`)
-  console.log(`one chunk's take + hand-back at close (transfer to a fresh ArrayBuffer): ${fmt(med('chunk cycle'))}`)
+  console.log(`one chunk's take + hand-back at close (re-wrapped in a fresh ArrayBuffer): ${fmt(med('chunk cycle'))}`)
   console.log('\nThrough a short-class site (scope.allocUnsafe(size, site)), the escape watch off (SAMM_ESCAPE_SAMPLE=0) and at its defaults.\n')
   console.log('| size | watch off | watch on | difference |')
   console.log('|---:|---:|---:|---:|')
