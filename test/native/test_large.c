@@ -51,10 +51,12 @@ static void sizes_from_a_span_to_64_mib_get_blocks_of_their_size(void **state) {
     assert_int_equal(samm_scope_close(s), SAMM_EOK);
     assert_int_equal(stats_of(h).large_in_use, 0);
     assert_heap_valid(h);
-    /* The same size again: the cached block, no system call. */
+    /* The same size again: a cached block, no system call (which one
+     * depends on how the mappings happened to lie side by side). */
     int maps = f.maps, unmaps = f.unmaps;
     s = samm_scope_open(h);
-    assert_ptr_equal(samm_scope_alloc(s, n), p);
+    assert_non_null(samm_scope_alloc(s, n));
+    assert_int_equal(stats_of(h).large_in_use, round_granule(n));
     assert_int_equal(f.maps, maps);
     assert_int_equal(f.unmaps, unmaps);
     assert_heap_valid(h);
