@@ -54,6 +54,13 @@ class Scope {
   #whole = null // a view over all of #ab, for zeroing ahead
   #allocs = 0
   #large = null // loan ids of blocks larger than a span, handed back at close
+  // The ArrayBuffers of the chunks and spans left behind: held until the
+  // close, so that the binding finds each one intact there and pools it.
+  // (One collected before the close could also be one whose memory a
+  // caller moved away: the binding would have to wait for its finaliser.)
+  // Blocks are not held: one whose views were all dropped comes back
+  // through its finaliser, as soon as it is collected.
+  #kept = null
   #pending = 0 // waitFor() promises not yet settled
   #heapOnly = counters.disabled ? OFF : 0 // REFUSED or OFF: every allocation from the V8 heap
   #held = 0 // bytes of the chunks, spans and blocks taken (admission learns from it)
@@ -167,6 +174,7 @@ class Scope {
     }
     this.#held += ab.byteLength
     const id = lastId()
+    if (this.#ab !== null) this.#keep(this.#ab)
     if (this.#first === -1) this.#first = id
     else if (this.#more === null) this.#more = [id]
     else this.#more.push(id)
@@ -177,6 +185,11 @@ class Scope {
     this.#end = ab.byteLength
     this.#allocs++
     return new SammBuffer(ab, 0, size)
+  }
+
+  #keep (ab) {
+    if (this.#kept === null) this.#kept = [ab]
+    else this.#kept.push(ab)
   }
 
   // Larger than a span: a block of its own, lent until the close (zero:
@@ -244,8 +257,10 @@ class Scope {
     const first = this.#first
     const more = this.#more
     const large = this.#large
+    const kept = this.#kept // alive until the loans are back
+    const current = this.#ab
     noteScopeSize(more !== null || this.#off > counters.chunkSize)
-    this.#more = this.#large = this.#ab = this.#whole = null
+    this.#more = this.#large = this.#kept = this.#ab = this.#whole = null
     this.#first = -1
     this.#end = this.#off = this.#zeroed = 0
     counters.scopesOpen--
@@ -253,9 +268,15 @@ class Scope {
     if (first !== -1) giveBack(first, false)
     if (more !== null) for (let i = 0; i < more.length; i++) giveBack(more[i], false)
     if (large !== null) for (let i = 0; i < large.length; i++) giveBack(large[i], true)
+    keepAlive(kept, current)
     if (channels.scopeLong.hasSubscribers) scopeReleased(this, counters.longScopeMs)
     if (this.#admission !== null) this.#admission.released(this)
   }
+}
+
+// Uses its arguments, so that they are alive until here.
+function keepAlive (kept, current) {
+  return kept !== null || current !== null
 }
 
 function heapFallback (size) {

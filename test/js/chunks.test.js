@@ -4,6 +4,7 @@
 // trim and the budget.
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
+const path = require('node:path')
 const samm = require('../..')
 
 const chunkSize = () => samm.config().chunkSize
@@ -191,4 +192,33 @@ test('chunkSize can change once scopes are closed, not while one holds a chunk',
     samm.configure({ chunkSize: size })
   }
   samm.run(() => assert.equal(samm.current().allocUnsafe(10).buffer.byteLength, size))
+})
+
+test('chunks and spans whose views a scope\'s caller dropped are pooled at its close, not taken for moved', () => {
+  // The caller keeps nothing of the first chunk or the spans; a full
+  // collection runs before the close. The scope holds their ArrayBuffers,
+  // so the close finds them intact and pools them at once (not through a
+  // finaliser, as memory someone moved away).
+  const { spawnSync } = require('node:child_process')
+  const script = `
+    const samm = require(${JSON.stringify(path.join(__dirname, '..', '..'))})
+    const chunk = samm.config().chunkSize
+    const before = samm.stats()
+    let lent10 = 0
+    for (let round = 0; round < 50; round++) {
+      if (round === 10) lent10 = samm.stats().chunksLent
+      const s = samm.scope()
+      s.allocUnsafe(chunk).fill(1)           // the first chunk, dropped at once
+      for (let i = 0; i < 8; i++) s.allocUnsafe(chunk).fill(2)   // two spans
+      globalThis.gc()
+      s.close()
+    }
+    const after = samm.stats()
+    console.log(JSON.stringify({ moved: after.movedBlocks - before.movedBlocks, lent10, lent50: after.chunksLent }))
+  `
+  const r = spawnSync(process.execPath, ['--expose-gc', '-e', script], { encoding: 'utf8' })
+  assert.equal(r.status, 0, r.stderr)
+  const out = JSON.parse(r.stdout)
+  assert.equal(out.moved, 0)
+  assert.equal(out.lent50, out.lent10, 'the pools stay as they were: nothing is lent anew each round')
 })
