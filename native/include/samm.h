@@ -94,7 +94,7 @@ int samm_class_parse(const char *name);
  * [to, to + size), a mapped range whose pages it drops, and leaves from
  * unmapped (Linux: mremap); NULL means pages are never moved. After a
  * failed move, to may be unmapped (Linux drops it before it checks from):
- * the core then gives that whole range up.  now_ms reads
+ * the core then gives that whole range up. now_ms reads
  * a monotonic clock in milliseconds (NULL: the operating system's). Tests
  * replace these to inject faults and time; NULL in samm_config means the
  * operating system. */
