@@ -8,7 +8,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-for entry in binding.gyp package.json native src lib scripts profiler bin test examples; do
+for entry in binding.gyp package.json native src lib scripts profiler bin test examples bench; do
   cp -r "$root/$entry" "$work/"
 done
 ln -s "$root/node_modules" "$work/node_modules"
