@@ -79,7 +79,11 @@ before(async () => {
   if (missing) return
   const { chromium } = require('playwright-core')
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'samm-pages-'))
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS })
+  // Without the sanitizer runtime the ASan run preloads into node: the
+  // browser would inherit it, and it does not start with it.
+  const env = { ...process.env }
+  delete env.LD_PRELOAD
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, env })
 })
 after(async () => {
   if (browser) await browser.close()
