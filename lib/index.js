@@ -17,12 +17,10 @@ const { http } = require('./http')
 const admission = require('./admission')
 const { express } = require('./express')
 const { storage } = require('./request')
-const GRANULE = 64 * 1024
-const GRANULAR_OPTIONS = ['chunkSize', 'regionSegmentSize'] // multiples of GRANULE
-
-// What an option accepts, in words: "from 1 MiB to 64 TiB".
-function optionRule (key, { min, max }) {
-  const bytes = key === 'maxBytes' || GRANULAR_OPTIONS.includes(key)
+// What an option accepts, in words: "from 1 MiB to 64 TiB" (range: from
+// binding.optionRanges()).
+function optionRule (key, { min, max, multiple }) {
+  const bytes = key === 'maxBytes' || multiple > 1
   const show = (n) => {
     if (!bytes) return String(n)
     for (const [unit, size] of [['TiB', 2 ** 40], ['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 1024]]) {
@@ -30,7 +28,7 @@ function optionRule (key, { min, max }) {
     }
     return `${n} bytes`
   }
-  return `from ${show(min)} to ${show(max)}${GRANULAR_OPTIONS.includes(key) ? ', a multiple of 64 KiB' : ''}`
+  return `from ${show(min)} to ${show(max)}${multiple > 1 ? `, a multiple of ${show(multiple)}` : ''}`
 }
 
 const freed = new WeakSet()
@@ -40,7 +38,7 @@ const moved = new WeakSet() // freed while its memory was moved away: counted on
   const bad = binding.envError()
   if (bad !== null) {
     const [key, r] = Object.entries(binding.optionRanges()).find(([, r]) => r.env === bad) || [null, null]
-    const accepted = r === null ? '' : ` (${key}: ${optionRule(key, r)}${bad === 'SAMM_MAX_BYTES' || key.endsWith('Size') ? '; k, m or g suffixes' : ''})`
+    const accepted = r === null ? '' : ` (${key}: ${optionRule(key, r)}${bad === 'SAMM_MAX_BYTES' || r.multiple > 1 ? '; k, m or g suffixes' : ''})`
     process.emitWarning(`${bad}=${JSON.stringify(process.env[bad])} is not a valid value and was ignored${accepted}`, { code: 'SAMM_BAD_ENV' })
   }
   const config = binding.config()
@@ -172,7 +170,7 @@ function configure (options) {
       const e = fromNative(err)
       if (e.code === 'ERR_SAMM_INVALID_ARG') {
         const range = binding.optionRanges()[key]
-        const fits = v >= range.min && v <= range.max && (!GRANULAR_OPTIONS.includes(key) || v % GRANULE === 0)
+        const fits = v >= range.min && v <= range.max && v % range.multiple === 0
         const r = new RangeError(fits
           ? `options.${key} cannot change while SAMM memory is in use (medium or long buffers live, scopes open): ${v}; set it at start-up (${range.env}) or before the first allocation`
           : `options.${key} must be ${optionRule(key, range)}, got ${v}`)

@@ -257,10 +257,8 @@ class Scope {
     const first = this.#first
     const more = this.#more
     const large = this.#large
-    const kept = this.#kept // alive until the loans are back
-    const current = this.#ab
     noteScopeSize(more !== null || this.#off > counters.chunkSize)
-    this.#more = this.#large = this.#kept = this.#ab = this.#whole = null
+    this.#more = this.#large = this.#whole = null
     this.#first = -1
     this.#end = this.#off = this.#zeroed = 0
     counters.scopesOpen--
@@ -268,15 +266,10 @@ class Scope {
     if (first !== -1) giveBack(first, false)
     if (more !== null) for (let i = 0; i < more.length; i++) giveBack(more[i], false)
     if (large !== null) for (let i = 0; i < large.length; i++) giveBack(large[i], true)
-    keepAlive(kept, current)
+    this.#kept = this.#ab = null // held until the loans were back
     if (channels.scopeLong.hasSubscribers) scopeReleased(this, counters.longScopeMs)
     if (this.#admission !== null) this.#admission.released(this)
   }
-}
-
-// Uses its arguments, so that they are alive until here.
-function keepAlive (kept, current) {
-  return kept !== null || current !== null
 }
 
 function heapFallback (size) {

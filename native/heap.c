@@ -5,10 +5,6 @@
 #include <stdlib.h>
 #include <time.h>
 
-static bool config_valid(const samm_config *cfg) {
-  return samm__config_in_range(cfg) && cfg->chunk_size % SAMM__GRANULE == 0 &&
-         cfg->region_segment_size % SAMM__GRANULE == 0;
-}
 
 samm_heap *samm_heap_create(const samm_config *cfg) {
   samm_config defaults;
@@ -16,7 +12,7 @@ samm_heap *samm_heap_create(const samm_config *cfg) {
     samm_config_init(&defaults);
     cfg = &defaults;
   }
-  if (!config_valid(cfg)) return NULL;
+  if (!samm__config_in_range(cfg)) return NULL;
   samm_heap *heap = calloc(1, sizeof *heap);
   if (heap == NULL) return NULL;
   heap->cfg = *cfg;

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 
 static const samm_option_desc options[SAMM_OPT_COUNT] = {
-#define SAMM__OPT_DESC(field, js, env, def, lo, hi) \
-  {#field, js, env, (uint64_t)(def), (uint64_t)(lo), (uint64_t)(hi)},
+#define SAMM__OPT_DESC(field, js, env, def, lo, hi, mult) \
+  {#field, js, env, (uint64_t)(def), (uint64_t)(lo), (uint64_t)(hi), (uint64_t)(mult)},
     SAMM_OPTIONS(SAMM__OPT_DESC)
 #undef SAMM__OPT_DESC
 };
@@ -19,7 +19,7 @@ const samm_option_desc *samm_option_get(int opt) {
 
 static uint64_t *option_field(const samm_config *cfg, int opt) {
   switch (opt) {
-#define SAMM__OPT_CASE(field, js, env, def, lo, hi) \
+#define SAMM__OPT_CASE(field, js, env, def, lo, hi, mult) \
   case SAMM_OPT_##field:                           \
     return (uint64_t *)&cfg->field;
     SAMM_OPTIONS(SAMM__OPT_CASE)
@@ -41,10 +41,7 @@ uint64_t samm_config_get(const samm_config *cfg, int opt) {
 
 int samm_config_set(samm_config *cfg, int opt, uint64_t value) {
   const samm_option_desc *d = samm_option_get(opt);
-  if (cfg == NULL || d == NULL || value < d->min || value > d->max)
-    return SAMM_EINVALID_ARG;
-  /* Chunks and region segments are cut from granules. */
-  if ((opt == SAMM_OPT_chunk_size || opt == SAMM_OPT_region_segment_size) && value % SAMM__GRANULE != 0)
+  if (cfg == NULL || d == NULL || value < d->min || value > d->max || value % d->multiple != 0)
     return SAMM_EINVALID_ARG;
   *option_field(cfg, opt) = value;
   return SAMM_EOK;
@@ -87,7 +84,7 @@ int samm_config_from_env(samm_config *cfg, const char **bad_env) {
 bool samm__config_in_range(const samm_config *cfg) {
   for (int i = 0; i < SAMM_OPT_COUNT; i++) {
     uint64_t v = *option_field(cfg, i);
-    if (v < options[i].min || v > options[i].max) return false;
+    if (v < options[i].min || v > options[i].max || v % options[i].multiple != 0) return false;
   }
   return true;
 }

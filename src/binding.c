@@ -829,9 +829,8 @@ static napi_value profile_digest(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/* { jsName: { env, min, max } } for every option: what configure() and the
- * SAMM_* variables accept (chunkSize and regionSegmentSize are also
- * multiples of 64 KiB). */
+/* { jsName: { env, min, max, multiple } } for every option: what
+ * configure() and the SAMM_* variables accept. */
 static napi_value option_ranges(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value out;
@@ -846,6 +845,8 @@ static napi_value option_ranges(napi_env env, napi_callback_info info) {
     NAPI_CALL(env, napi_set_named_property(env, o, "min", v));
     NAPI_CALL(env, napi_create_double(env, (double)d->max, &v));
     NAPI_CALL(env, napi_set_named_property(env, o, "max", v));
+    NAPI_CALL(env, napi_create_double(env, (double)d->multiple, &v));
+    NAPI_CALL(env, napi_set_named_property(env, o, "multiple", v));
     NAPI_CALL(env, napi_set_named_property(env, out, d->js_name, o));
   }
   return out;

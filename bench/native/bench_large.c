@@ -23,18 +23,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_common.h"
 #include "samm.h"
 
 enum { IN_FLIGHT = 32, WARM = 200, STEPS = 1200, MAX_REPS = 21 };
 #define MiB ((size_t)1 << 20)
 
 static size_t sizes[STEPS];
-
-static double now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
 
 static long minor_faults(void) {
   struct rusage ru;
@@ -100,16 +95,6 @@ static result run_calloc(void *(*calloc_fn)(size_t, size_t), void (*free_fn)(voi
   return r;
 }
 
-static int cmp_double(const void *x, const void *y) {
-  double a = *(const double *)x, b = *(const double *)y;
-  return (a > b) - (a < b);
-}
-
-static double median(double *v, int n) {
-  qsort(v, (size_t)n, sizeof *v, cmp_double);
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 typedef struct lib {
   const char *name;
   void *(*calloc_fn)(size_t, size_t);
@@ -117,11 +102,8 @@ typedef struct lib {
 } lib;
 
 static void load(lib *l, const char *so, const char *c, const char *f) {
-  void *h = dlopen(so, RTLD_NOW | RTLD_LOCAL);
-  if (h == NULL) {
-    fprintf(stderr, "# %s not available (%s)\n", l->name, dlerror());
-    return;
-  }
+  void *h = open_allocator(l->name, so);
+  if (h == NULL) return;
   l->calloc_fn = (void *(*)(size_t, size_t))dlsym(h, c);
   l->free_fn = (void (*)(void *))dlsym(h, f);
 }
@@ -129,12 +111,7 @@ static void load(lib *l, const char *so, const char *c, const char *f) {
 enum { CASES = 7 };
 
 int main(int argc, char **argv) {
-  /* See bench_native.c: jemalloc's initial-exec TLS needs the surplus. */
-  if (getenv("SAMM_BENCH_TLS") == NULL) {
-    setenv("SAMM_BENCH_TLS", "1", 1);
-    setenv("GLIBC_TUNABLES", "glibc.rtld.optional_static_tls=65536", 1);
-    execv("/proc/self/exe", argv);
-  }
+  rerun_with_tls_surplus(argv);
   int reps = argc > 1 ? atoi(argv[1]) : 5;
   if (reps < 1 || reps > MAX_REPS) reps = 5;
   uint64_t rng = 88172645463325252ull;

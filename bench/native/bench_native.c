@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_common.h"
 #include "samm.h"
 
 typedef struct allocator {
@@ -21,12 +22,6 @@ typedef struct allocator {
   void *(*malloc_fn)(size_t);
   void (*free_fn)(void *);
 } allocator;
-
-static double now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
 
 static volatile uintptr_t sink;
 
@@ -132,34 +127,15 @@ static const char *pattern_names[PATTERNS] = {
     "long alloc+free, 1-64 KiB (ns/pair)",
 };
 
-static int cmp_double(const void *x, const void *y) {
-  double a = *(const double *)x, b = *(const double *)y;
-  return (a > b) - (a < b);
-}
-
-static double median(double *v, int n) {
-  qsort(v, (size_t)n, sizeof *v, cmp_double);
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static void load(allocator *a, const char *lib, const char *m, const char *f) {
-  void *h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
-  if (h == NULL) {
-    fprintf(stderr, "# %s not available (%s): install it to compare\n", a->name, dlerror());
-    return;
-  }
+  void *h = open_allocator(a->name, lib);
+  if (h == NULL) return;
   a->malloc_fn = (void *(*)(size_t))dlsym(h, m);
   a->free_fn = (void (*)(void *))dlsym(h, f);
 }
 
 int main(int argc, char **argv) {
-  /* Debian's jemalloc uses initial-exec TLS, which dlopen can only place
-   * with a larger static TLS surplus: run again with one. */
-  if (getenv("SAMM_BENCH_TLS") == NULL) {
-    setenv("SAMM_BENCH_TLS", "1", 1);
-    setenv("GLIBC_TUNABLES", "glibc.rtld.optional_static_tls=65536", 1);
-    execv("/proc/self/exe", argv);
-  }
+  rerun_with_tls_surplus(argv);
   int reps = argc > 1 ? atoi(argv[1]) : 7;
   if (reps < 1 || reps > MAX_REPS) reps = 7;
   for (int i = 0; i < SMALL_N; i++) small_sizes[i] = 16 + next_rand() % 241;

@@ -74,17 +74,20 @@ int samm_class_parse(const char *name);
 
 /* ---- options ---------------------------------------------------------- */
 
-/* X(field, JavaScript name, environment variable, default, minimum, maximum) */
+/* X(field, JavaScript name, environment variable, default, minimum, maximum,
+ *   multiple: values are multiples of it; chunks and region segments are cut
+ *   from 64 KiB granules) */
 #define SAMM_OPTIONS(X)                                                        \
   X(max_bytes, "maxBytes", "SAMM_MAX_BYTES", (uint64_t)1 << 30, 1 << 20,       \
-    (uint64_t)1 << 46)                                                         \
-  X(chunk_size, "chunkSize", "SAMM_CHUNK_SIZE", 256 << 10, 64 << 10, 64 << 20) \
-  X(pool_chunks, "poolChunks", "SAMM_POOL_CHUNKS", 16, 0, 1 << 20)             \
+    (uint64_t)1 << 46, 1)                                                      \
+  X(chunk_size, "chunkSize", "SAMM_CHUNK_SIZE", 256 << 10, 64 << 10, 64 << 20, \
+    64 << 10)                                                                  \
+  X(pool_chunks, "poolChunks", "SAMM_POOL_CHUNKS", 16, 0, 1 << 20, 1)          \
   X(region_segment_size, "regionSegmentSize", "SAMM_REGION_SEGMENT_SIZE",      \
-    4 << 20, 256 << 10, 1 << 30)                                               \
-  X(idle_trim_ms, "idleTrimMs", "SAMM_IDLE_TRIM_MS", 1000, 0, 86400000)        \
-  X(decay_ms, "decayMs", "SAMM_DECAY_MS", 5000, 0, 3600000)                    \
-  X(debug, "debug", "SAMM_DEBUG", 0, 0, 2)
+    4 << 20, 256 << 10, 1 << 30, 64 << 10)                                     \
+  X(idle_trim_ms, "idleTrimMs", "SAMM_IDLE_TRIM_MS", 1000, 0, 86400000, 1)     \
+  X(decay_ms, "decayMs", "SAMM_DECAY_MS", 5000, 0, 3600000, 1)                 \
+  X(debug, "debug", "SAMM_DEBUG", 0, 0, 2, 1)
 
 /* The page source. Sizes and addresses are multiples of the page size. map
  * returns NULL on failure; unmap, decommit and move return 0 or an errno
@@ -108,14 +111,14 @@ typedef struct samm_os {
 } samm_os;
 
 typedef struct samm_config {
-#define SAMM__OPT_FIELD(field, js, env, def, lo, hi) uint64_t field;
+#define SAMM__OPT_FIELD(field, js, env, def, lo, hi, mult) uint64_t field;
   SAMM_OPTIONS(SAMM__OPT_FIELD)
 #undef SAMM__OPT_FIELD
   const samm_os *os; /* NULL: mmap/munmap/madvise */
 } samm_config;
 
 typedef enum samm_option {
-#define SAMM__OPT_ENUM(field, js, env, def, lo, hi) SAMM_OPT_##field,
+#define SAMM__OPT_ENUM(field, js, env, def, lo, hi, mult) SAMM_OPT_##field,
   SAMM_OPTIONS(SAMM__OPT_ENUM)
 #undef SAMM__OPT_ENUM
   SAMM_OPT_COUNT
@@ -125,7 +128,7 @@ typedef struct samm_option_desc {
   const char *field;   /* C name: "max_bytes" */
   const char *js_name; /* JavaScript name: "maxBytes" */
   const char *env;     /* environment variable: "SAMM_MAX_BYTES" */
-  uint64_t def, min, max;
+  uint64_t def, min, max, multiple; /* valid: min <= v <= max, v % multiple == 0 */
 } samm_option_desc;
 
 /* The descriptor of option opt, or NULL when out of range. */
