@@ -5,6 +5,7 @@
 const binding = require('./binding')
 const { limitError } = require('./errors')
 const { channels, publishLimit, publishFallback } = require('./diagnostics')
+const { fullCollection } = require('./collections')
 
 // A scope open at least this long is reported on samm:scope:long.
 const LONG_SCOPE_MS = 1000
@@ -18,6 +19,7 @@ const counters = {
   outsideScope: 0, // short-class allocations made outside any scope (heap)
   externalRefused: 0, // heap fallbacks where external buffers are forbidden
   limitFallbacks: 0, // budget refusals served from the heap (onLimit: 'heap')
+  collectedFallbacks: 0, // budget refusals served from the heap while collected buffers held the budget
   movedBlocks: 0, // blocks whose ArrayBuffer someone else detached: back when that view is garbage
   onLimit: 'throw',
   longScopeMs: longScopeFromEnv(),
@@ -50,25 +52,49 @@ function heapBuffer (size, zero) {
   return zero ? Buffer.alloc(size) : Buffer.allocUnsafe(size)
 }
 
+// Forced collections for refusals: at most one per this many milliseconds,
+// so that a budget full of live memory costs a refusal, not a collection
+// each time.
+const COLLECT_SPACING_MS = 1000
+let lastCollection = -Infinity
+
+// True when buffers the collector has already taken hold at least size
+// bytes of the budget: their finalisers give the memory back on a later
+// turn of the event loop (Node runs them between turns), so a loop that
+// drops buffers and allocates without yielding would otherwise meet a
+// budget full of garbage. Runs a full collection first when what is known
+// collected is not enough.
+function collectedCovers (size) {
+  if (binding.collectedBytes(size) >= size) return true
+  const now = performance.now()
+  if (now - lastCollection < COLLECT_SPACING_MS) return false
+  lastCollection = now
+  fullCollection()
+  return binding.collectedBytes(size) >= size
+}
+
 // After a native refusal: a heap Buffer when the budget refused and
 // onLimit is 'heap' (or spill: the allocation is for a request admission
-// let in, lib/admission.js), else the error is thrown; a budget refusal as
-// one that says how much was asked and committed, and what to change (read
-// from the heap's stats: this is the cold path). inScope: the memory was
-// for a request scope (a chunk, a span, or a block of its own). cls and site
-// (a name, or null) describe the allocation for samm:limit and samm:fallback.
+// let in, lib/admission.js) or when garbage the collector found holds the
+// room asked for (collectedCovers), else the error is thrown; a budget
+// refusal as one that says how much was asked and committed, and what to
+// change (read from the heap's stats: this is the cold path). inScope: the
+// memory was for a request scope (a chunk, a span, or a block of its own).
+// cls and site (a name, or null) describe the allocation for samm:limit and
+// samm:fallback.
 function limitFallback (err, size, zero, inScope = false, cls = 'short', site = null, spill = false) {
   if (err.code !== 'ERR_SAMM_LIMIT') throw err
-  const heap = counters.onLimit === 'heap' || spill
+  const kind = counters.onLimit === 'heap' || spill ? 'limit' : collectedCovers(size) ? 'collected' : null
   let thrown = null
-  if (!heap || channels.limit.hasSubscribers) {
+  if (kind === null || channels.limit.hasSubscribers) {
     const { committed, max_bytes: maxBytes } = JSON.parse(binding.statsJson())
-    if (!heap) thrown = limitError(size, committed, maxBytes, inScope ? counters.chunkSize : undefined)
-    if (channels.limit.hasSubscribers) publishLimit(thrown || err, size, cls, site, heap ? 'heap' : 'throw', { maxBytes, committed })
+    if (kind === null) thrown = limitError(size, committed, maxBytes, inScope ? counters.chunkSize : undefined)
+    if (channels.limit.hasSubscribers) publishLimit(thrown || err, size, cls, site, kind === null ? 'throw' : 'heap', { maxBytes, committed })
   }
   if (thrown !== null) throw thrown
-  counters.limitFallbacks++
-  if (channels.fallback.hasSubscribers) publishFallback('limit', size, cls, site)
+  if (kind === 'limit') counters.limitFallbacks++
+  else counters.collectedFallbacks++
+  if (channels.fallback.hasSubscribers) publishFallback(kind, size, cls, site)
   return heapBuffer(size, zero)
 }
 

@@ -155,6 +155,11 @@ export interface Stats {
   externalRefused: number
   /** Budget refusals served by the V8 heap (`onLimit: 'heap'`, or a request admission let in). */
   limitFallbacks: number
+  /**
+   * Budget refusals served by the V8 heap because buffers already collected held the room asked
+   * for: their memory returns once Node runs their finalisers, between turns of the event loop.
+   */
+  collectedFallbacks: number
   /** Bytes of blocks larger than a chunk in scopes or lent. */
   largeInUse: number
   /** The decaying peak of largeInUse: the large-block cache keeps at most largePeak - largeInUse. */
@@ -184,7 +189,10 @@ export interface LimitEvent {
   class: 'short' | 'medium' | 'long'
   /** The site's name; null for scope memory (a scope does not know the site). */
   site: string | null
-  /** What happens now: the error is thrown, or the V8 heap serves it (`onLimit: 'heap'`). */
+  /**
+   * What happens now: the error is thrown, or the V8 heap serves it (`onLimit: 'heap'`, or
+   * collected buffers that have not given their memory back yet hold the room asked for).
+   */
   action: 'throw' | 'heap'
   /** The budget and the bytes committed against it when it refused. */
   maxBytes: number
@@ -195,8 +203,11 @@ export interface LimitEvent {
 
 /** Payload of `samm:fallback`: an allocation served by the V8 heap instead. */
 export interface FallbackEvent {
-  /** Why: over budget with `onLimit: 'heap'`, external buffers forbidden, or short class outside any scope. */
-  kind: 'limit' | 'externalRefused' | 'outsideScope'
+  /**
+   * Why: over budget with `onLimit: 'heap'`; over budget while collected buffers not yet
+   * finalised hold the room; external buffers forbidden; or short class outside any scope.
+   */
+  kind: 'limit' | 'collected' | 'externalRefused' | 'outsideScope'
   size: number
   class: 'short' | 'medium' | 'long'
   site: string | null

@@ -226,6 +226,7 @@ function stats () {
   s.outsideScope = counters.outsideScope
   s.externalRefused = counters.externalRefused
   s.limitFallbacks = counters.limitFallbacks
+  s.collectedFallbacks = counters.collectedFallbacks
   s.movedBlocks = counters.movedBlocks
   s.disabled = counters.disabled
   s.admission = admission.stats()

@@ -14,7 +14,7 @@ const { invalidArg } = require('./errors')
 const OTHER = '(other)'
 const ARENAS = ['bump', 'slab', 'region']
 // kind -> the stats() counter of heap fallbacks of that kind.
-const FALLBACKS = [['limit', 'limitFallbacks'], ['externalRefused', 'externalRefused'], ['outsideScope', 'outsideScope']]
+const FALLBACKS = [['limit', 'limitFallbacks'], ['collected', 'collectedFallbacks'], ['externalRefused', 'externalRefused'], ['outsideScope', 'outsideScope']]
 const SITES_LIMIT = 50
 
 function checkSitesLimit (name, value) {

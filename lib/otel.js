@@ -36,7 +36,7 @@ function registerSammMetrics (meter, options = {}) {
   const scopesOpened = counter('samm.scopes.opened', 'Request scopes opened.', '{scope}')
   const scopeAllocations = counter('samm.scope.allocations', 'Allocations served by request scopes (counted when their scope closes).', '{allocation}')
   const refusals = counter('samm.budget.refusals', 'Times the budget refused memory (some were then served once cached chunks were handed back).', '{refusal}')
-  const fallbacks = counter('samm.fallbacks', 'Allocations the V8 heap served instead of SAMM, by kind: limit, externalRefused, outsideScope.', '{allocation}')
+  const fallbacks = counter('samm.fallbacks', 'Allocations the V8 heap served instead of SAMM, by kind: limit, collected, externalRefused, outsideScope.', '{allocation}')
   const siteAllocations = counter('samm.site.allocations', 'Allocations per site (the baked table\'s sites and explicitly classed ones up to sitesLimit; the rest as "(other)").', '{allocation}')
   const siteBytes = counter('samm.site.allocated', 'Bytes allocated per site (attributes as samm.site.allocations).', 'By')
 

@@ -90,7 +90,7 @@ function register (registry, options = {}) {
   }
   new client.Counter({ // eslint-disable-line no-new
     name: name('fallbacks_total'),
-    help: 'Allocations the V8 heap served instead of SAMM, by kind: limit (over budget, onLimit heap), externalRefused (external buffers forbidden), outsideScope (short class outside any scope).',
+    help: 'Allocations the V8 heap served instead of SAMM, by kind: limit (over budget, onLimit heap), collected (over budget while collected buffers not yet given back held the room), externalRefused (external buffers forbidden), outsideScope (short class outside any scope).',
     labelNames: [...labelNames, 'kind'],
     registers,
     collect () {

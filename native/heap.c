@@ -52,6 +52,13 @@ int samm_heap_set_limit(samm_heap *heap, uint64_t max_bytes) {
   const samm_option_desc *d = samm_option_get(SAMM_OPT_max_bytes);
   if (max_bytes < d->min || max_bytes > d->max) return heap->last_error = SAMM_EINVALID_ARG;
   heap->cfg.max_bytes = max_bytes;
+  /* A lower budget holds at once as far as free memory allows: pages freed
+   * blocks left committed would otherwise be reused without a charge. */
+  if (heap->committed > max_bytes) {
+    samm_collect(heap);
+    samm__pool_trim(heap, 0);
+    samm__large_trim(heap, 0);
+  }
   return SAMM_EOK;
 }
 

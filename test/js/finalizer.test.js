@@ -5,6 +5,7 @@ const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const v8 = require('node:v8')
 const vm = require('node:vm')
+const dc = require('node:diagnostics_channel')
 const samm = require('../..')
 
 v8.setFlagsFromString('--expose-gc')
@@ -103,6 +104,69 @@ test('medium and long buffers that are garbage come back to the budget once coll
     }
     assert.ok(samm.stats().highWater <= 256 * 1024 * 1024)
   } finally {
+    await collectGarbage()
+    samm.configure({ maxBytes })
+  }
+})
+
+test('a loop that drops buffers and allocates without yielding is never refused for garbage', async () => {
+  const { maxBytes } = samm.config()
+  const long = samm.site('fin.long-sync', { class: 'long' })
+  const medium = samm.site('fin.medium-sync', { class: 'medium' })
+  samm.configure({ maxBytes: 64 * 1024 * 1024 })
+  const before = samm.stats().collectedFallbacks
+  const kinds = new Map()
+  const onFallback = ({ kind }) => kinds.set(kind, (kinds.get(kind) || 0) + 1)
+  dc.subscribe('samm:fallback', onFallback)
+  try {
+    // 2.5 GiB of 1 MiB long buffers and 128 KiB medium ones, and scopes
+    // never closed, in one turn of the event loop: no finaliser can run, so
+    // once the budget is full of garbage the V8 heap serves, and nothing
+    // is refused.
+    for (let i = 0; i < 2500; i++) {
+      const buf = samm.allocUnsafe(1024 * 1024, long)
+      buf[0] = 1
+      if (i % 8 === 0) samm.allocUnsafe(128 * 1024, medium)[0] = 1
+      if (i % 64 === 0) samm.scope().allocUnsafe(2 * 1024 * 1024)[0] = 1
+    }
+    const mid = samm.stats()
+    assert.ok(mid.committed <= 64 * 1024 * 1024, `${mid.committed} committed`)
+    assert.ok(mid.collectedFallbacks - before > 1000, `heap served ${mid.collectedFallbacks - before}`)
+    assert.deepEqual([...kinds], [['collected', mid.collectedFallbacks - before]])
+    // Once the loop turns, the finalisers give the memory back and SAMM
+    // serves again.
+    await collectGarbage()
+    const served = samm.stats().collectedFallbacks
+    const kept = []
+    for (let i = 0; i < 32; i++) kept.push(samm.allocUnsafe(1024 * 1024, long))
+    assert.equal(samm.stats().collectedFallbacks, served)
+    assert.equal(samm.stats().region.inUse, 32 * 1024 * 1024)
+  } finally {
+    dc.unsubscribe('samm:fallback', onFallback)
+    await collectGarbage()
+    samm.configure({ maxBytes })
+  }
+})
+
+test('a budget full of live buffers is still refused, even in a loop that never yields', async () => {
+  const { maxBytes } = samm.config()
+  const long = samm.site('fin.long-live', { class: 'long' })
+  await collectGarbage()
+  samm.configure({ maxBytes: 32 * 1024 * 1024 })
+  const before = samm.stats().collectedFallbacks
+  const live = []
+  try {
+    assert.throws(() => {
+      for (let i = 0; i < 256; i++) live.push(samm.allocUnsafe(1024 * 1024, long).fill(i))
+    }, { code: 'ERR_SAMM_LIMIT' })
+    // Garbage left by earlier tests may stand in for some, never for more
+    // than it holds.
+    const fromHeap = samm.stats().collectedFallbacks - before
+    assert.ok(live.length - fromHeap >= 28 && live.length - fromHeap < 32, `${live.length} served, ${fromHeap} by the heap`)
+    assert.ok(live.length < 64, `${live.length} served`)
+    live.forEach((b, i) => assert.ok(b.every((x) => x === (i & 0xff))))
+  } finally {
+    live.length = 0
     await collectGarbage()
     samm.configure({ maxBytes })
   }

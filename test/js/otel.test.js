@@ -69,7 +69,7 @@ test('every instrument is observed, with its unit and kind', async () => {
   assert.equal(m.get('samm.scopes.opened').monotonic, true)
   assert.equal(m.get('samm.scopes.open').monotonic, false)
   for (const name of ['samm.committed', 'samm.high_water', 'samm.scope.allocations', 'samm.budget.refusals']) assert.ok(m.has(name), name)
-  for (const kind of ['limit', 'externalRefused', 'outsideScope']) assert.ok(m.has(`samm.fallbacks{kind=${kind}}`), kind)
+  for (const kind of ['limit', 'collected', 'externalRefused', 'outsideScope']) assert.ok(m.has(`samm.fallbacks{kind=${kind}}`), kind)
   assert.ok(m.has('samm.site.allocations{site=(other)}'))
 })
 

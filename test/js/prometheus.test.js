@@ -85,7 +85,7 @@ test('a scrape over HTTP carries every metric, with units in the names', async (
     assert.equal(typeof m.get(name), 'number', name)
   }
   assert.equal(m.get('samm_budget_bytes'), samm.config().maxBytes)
-  for (const kind of ['limit', 'externalRefused', 'outsideScope']) assert.equal(typeof m.get(`samm_fallbacks_total{kind="${kind}"}`), 'number')
+  for (const kind of ['limit', 'collected', 'externalRefused', 'outsideScope']) assert.equal(typeof m.get(`samm_fallbacks_total{kind="${kind}"}`), 'number')
   const text = await registry.metrics()
   assert.match(text, /# TYPE samm_scopes_opened_total counter/)
   assert.match(text, /# TYPE samm_arena_in_use_bytes gauge/)

@@ -142,6 +142,26 @@ static void limit_can_change_at_run_time(void **state) {
   samm_heap_destroy(h);
 }
 
+static void a_lower_limit_is_not_passed_by_reusing_freed_pages(void **state) {
+  (void)state;
+  samm_heap *h = samm_heap_create(NULL);
+  void *p[16];
+  for (int i = 0; i < 16; i++) assert_non_null(p[i] = samm_alloc(h, SAMM_LONG, 1 << 20));
+  for (int i = 0; i < 16; i++) assert_int_equal(samm_free(h, p[i]), SAMM_EOK);
+  /* The freed blocks' pages stay committed until a collect; lowering the
+   * budget below them returns them, so later blocks are charged again. */
+  assert_int_equal(samm_heap_set_limit(h, 4 << 20), SAMM_EOK);
+  assert_true(stats_of(h).committed <= 4 << 20);
+  int served = 0;
+  while (served < 16 && (p[served] = samm_alloc(h, SAMM_LONG, 1 << 20)) != NULL) served++;
+  assert_in_range(served, 1, 3);
+  assert_int_equal(samm_heap_last_error(h), SAMM_ELIMIT);
+  assert_true(stats_of(h).committed <= 4 << 20);
+  for (int i = 0; i < served; i++) assert_int_equal(samm_free(h, p[i]), SAMM_EOK);
+  assert_heap_valid(h);
+  samm_heap_destroy(h);
+}
+
 static void stats_render_as_json(void **state) {
   (void)state;
   samm_heap *h = samm_heap_create(NULL);
@@ -220,6 +240,7 @@ int main(void) {
       cmocka_unit_test(foreign_pointers_are_refused),
       cmocka_unit_test(bad_class_and_size_are_refused),
       cmocka_unit_test(limit_can_change_at_run_time),
+      cmocka_unit_test(a_lower_limit_is_not_passed_by_reusing_freed_pages),
       cmocka_unit_test(stats_render_as_json),
       cmocka_unit_test(heaps_are_independent),
       cmocka_unit_test(kept_memory_outlives_the_heap),
