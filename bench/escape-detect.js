@@ -72,7 +72,7 @@ async function main () {
     const s = await once()
     console.log(`| ${r} | ${s.escapes > 0 ? s.requests : `none in ${s.requests}`} | ${s.seconds.toFixed(1)} | ${s.kept} (${s.lost}) | ${s.class} | ${s.warned ? 'yes' : 'no'} |`)
   }
-  console.log(`\n1 request in 2,000 keeps its short buffer; watch at its defaults (every site's first 64 short allocations, then about 1 request in 4; two full collections forced after 20,000 requests or 60 s without a major one, at most one pair per 5 s and 0.1 % of the time); autocannon 16 connections; node ${process.version}`)
+  console.log(`\n1 request in 2,000 keeps its short buffer; watch at its defaults (every site's first 64 short allocations, then about 1 request in 8; two full collections forced after 20,000 requests or 60 s without a major one, at most one pair per 5 s and 0.1 % of the time); autocannon 16 connections; node ${process.version}`)
 }
 
 main()

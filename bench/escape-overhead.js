@@ -54,7 +54,7 @@ async function once (example, shape, watch) {
   const { child, port } = await start(example, env)
   try {
     const url = `http://127.0.0.1:${port}/?id=7&shape=${shape}`
-    await autocannon({ url, connections: 32, duration: 2 })
+    await autocannon({ url, connections: 32, duration: 3 })
     const cpu0 = cpuSeconds(child.pid)
     const r = await autocannon({ url, connections: 32, duration: seconds })
     const stats = await (await fetch(`http://127.0.0.1:${port}/stats`)).json().catch(() => null)
@@ -109,7 +109,7 @@ async function main () {
   console.log('| example | shape | req/s, watch off | req/s, watch on | ratio | CPU µs/req, off | CPU µs/req, on | ratio | short allocations watched over | escapes |')
   console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|')
   for (const row of rows) console.log(row)
-  console.log(`\n${reps} interleaved pairs of ${seconds} s after a 2 s warm-up, 32 connections, node ${process.version}`)
+  console.log(`\n${reps} interleaved pairs of ${seconds} s after a 3 s warm-up, 32 connections, node ${process.version}`)
 }
 
 main()

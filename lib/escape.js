@@ -64,7 +64,7 @@ const ON_ESCAPE = ['demote', 'warn']
 const settings = {
   onEscape: 'demote',
   escapeFile: null,
-  every: 4 // mean gap, in requests, between watched allocations after a site's first FIRST; 0: off
+  every: 8 // mean gap, in requests, between watched allocations after a site's first FIRST; 0: off
 }
 
 {
