@@ -29,6 +29,7 @@ const binding = require('./binding')
 const { invalidArg } = require('./errors')
 const { counters } = require('./counters')
 const { pooled } = require('./chunks')
+const { outsideScopes } = require('./storage')
 
 const SAMPLE_MS = 50 // how often the process's resident set is read under a process limit
 const POLL_MS = 10 // while requests wait: how often memory freed otherwise than by a scope is noticed
@@ -177,7 +178,7 @@ function setProcessLimit (bytes) {
   state.sampler = null
   if (bytes > 0) {
     sampleProcess()
-    state.sampler = setInterval(sampleProcess, SAMPLE_MS)
+    state.sampler = outsideScopes(() => setInterval(sampleProcess, SAMPLE_MS))
     state.sampler.unref()
   }
 }
@@ -270,7 +271,7 @@ class Gate {
     state.queued++
     state.waiting++
     this.waiting++
-    if (state.poll === null) state.poll = setInterval(pump, POLL_MS)
+    if (state.poll === null) state.poll = outsideScopes(() => setInterval(pump, POLL_MS))
   }
 
   /** The scope opened for an admitted request: tracked until it is released. */

@@ -47,6 +47,7 @@ const { onMajor, fullCollection } = require('./collections')
 const { channels } = require('./diagnostics')
 const { encodeName } = require('./trace')
 const { counters } = require('./counters')
+const { outsideScopes } = require('./storage')
 
 const FIRST = 64
 const SWEEP_MS = 500
@@ -126,7 +127,7 @@ function watch (site, buf) {
   // (the WeakRef's creation keeps it alive until then too).
   records.push({ ref: new WeakRef(buf), site, size: buf.length, touched: Infinity, released: false, since: 0, sinceScopes: 0 })
   if (sweeper === null) {
-    sweeper = setInterval(sweep, SWEEP_MS)
+    sweeper = outsideScopes(() => setInterval(sweep, SWEEP_MS))
     sweeper.unref()
   }
 }

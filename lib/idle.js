@@ -8,6 +8,7 @@
 const binding = require('./binding')
 const { counters } = require('./counters')
 const { releaseChunks } = require('./chunks')
+const { outsideScopes } = require('./storage')
 
 let timer = null
 let last = -1
@@ -30,7 +31,7 @@ function startIdleTrim (ms) {
   if (timer !== null) clearInterval(timer)
   timer = null
   if (ms > 0) {
-    timer = setInterval(tick, ms)
+    timer = outsideScopes(() => setInterval(tick, ms))
     timer.unref()
   }
 }

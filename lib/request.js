@@ -6,11 +6,9 @@
 // pointers into scope memory handed to res.write()/res.end(), and an
 // aborted request's handler may still be running.
 
-const { AsyncLocalStorage } = require('node:async_hooks')
 const { Scope } = require('./scope')
 const { noteResponse } = require('./diagnostics')
-
-const storage = new AsyncLocalStorage()
+const { storage } = require('./storage')
 
 function openRequestScope (res) {
   const scope = new Scope()

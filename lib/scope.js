@@ -54,12 +54,14 @@ class Scope {
   #whole = null // a view over all of #ab, for zeroing ahead
   #allocs = 0
   #large = null // loan ids of blocks larger than a span, handed back at close
-  // The ArrayBuffers of the chunks and spans left behind: held until the
-  // close, so that the binding finds each one intact there and pools it.
-  // (One collected before the close could also be one whose memory a
-  // caller moved away: the binding would have to wait for its finaliser.)
-  // Blocks are not held: one whose views were all dropped comes back
-  // through its finaliser, as soon as it is collected.
+  // The ArrayBuffers of the chunks and spans left behind, and of the blocks
+  // larger than a span: held until the close, so that the binding finds
+  // each one intact there and pools or frees it. (One collected before the
+  // close could also be one whose memory a caller moved away: the binding
+  // would have to wait for its finaliser.) A block's above all: its
+  // finaliser would end the loan while the scope still holds its id, and
+  // the close would then hand back whatever loan took that id since -
+  // another scope's block, still being written to a socket.
   #kept = null
   #pending = 0 // waitFor() promises not yet settled
   #heapOnly = counters.disabled ? OFF : 0 // REFUSED or OFF: every allocation from the V8 heap
@@ -210,6 +212,7 @@ class Scope {
       return zero ? heapFallback(size).fill(0) : heapFallback(size)
     }
     this.#held += ab.byteLength
+    this.#keep(ab)
     if (this.#large === null) this.#large = [lastId()]
     else this.#large.push(lastId())
     this.#allocs++

@@ -94,3 +94,35 @@ test('the cache follows demand: after the load, decayMs 0 gives every cached blo
   assert.throws(() => samm.configure({ decayMs: -1 }), { code: 'ERR_SAMM_INVALID_ARG' })
   assert.throws(() => samm.configure({ decayMs: 3600001 }), { code: 'ERR_SAMM_INVALID_ARG' })
 })
+
+test("a block whose views were dropped and collected before its scope's close never takes another scope's block with it", async () => {
+  const v8 = require('node:v8')
+  const vm = require('node:vm')
+  v8.setFlagsFromString('--expose-gc')
+  const gc = vm.runInNewContext('gc')
+  v8.setFlagsFromString('--no-expose-gc')
+  const turn = () => new Promise((resolve) => setImmediate(resolve))
+  const size = 6 * MiB
+  // Scope a makes a large block and drops every view of it (as a response
+  // body handed to the socket and written is dropped), then stays open.
+  const a = samm.scope()
+  a.allocUnsafe(size).fill(1)
+  for (let i = 0; i < 4; i++) {
+    gc()
+    await turn()
+  }
+  // Scope b's block may take the same memory and the same loan record.
+  const b = samm.scope()
+  const mine = b.allocUnsafe(size).fill(2)
+  a.close()
+  assert.equal(mine.length, size, "closing a does not detach b's block")
+  assert.ok(allEqual(mine, 2))
+  // Nothing else gets b's memory while b is open.
+  const c = samm.scope()
+  const other = c.allocUnsafe(size).fill(3)
+  assert.ok(allEqual(mine, 2), "b's bytes stay b's")
+  assert.ok(allEqual(other, 3))
+  c.close()
+  b.close()
+  assert.equal(mine.length, 0)
+})
