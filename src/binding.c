@@ -400,12 +400,30 @@ static bool arg_u64(napi_env env, napi_value v, uint64_t *out) {
   instance *inst = get_instance(env);                                     \
   if (inst == NULL) return NULL
 
-/* The shown chunk loan named by argument v, or NULL with a TypeError. */
-static loan *arg_loan(napi_env env, instance *inst, napi_value v, uint32_t *id) {
+/* What JavaScript holds for a loan: its id and the generation of its wrap,
+ * so that a loan that ended while JavaScript still held it (its moved
+ * memory collected, say) is never taken for the loan its record holds now.
+ * An exact double: id in the low 32 bits, TOKEN_GEN_BITS of the generation
+ * above. */
+#define TOKEN_GEN_BITS 21
+#define TOKEN_GEN_MASK ((UINT32_C(1) << TOKEN_GEN_BITS) - 1)
+
+static double loan_token(const instance *inst, uint32_t id) {
+  return (double)id + (double)(inst->loans[id].gen & TOKEN_GEN_MASK) * 4294967296.0;
+}
+
+/* The shown chunk loan named by token v, or NULL: with a TypeError when v is
+ * not a token, without one (*gone set) when the loan it named has ended. */
+static loan *arg_loan(napi_env env, instance *inst, napi_value v, uint32_t *id, bool *gone) {
   uint64_t n;
-  loan *l = arg_u64(env, v, &n) && n < NO_LOAN ? loan_get(inst, (uint32_t)n) : NULL;
-  if (l == NULL || l->kind != LOAN_CHUNK || l->pooled) {
+  *gone = false;
+  if (!arg_u64(env, v, &n) || (uint32_t)n == NO_LOAN || (n >> 32) > TOKEN_GEN_MASK) {
     napi_throw_type_error(env, "ERR_SAMM_INVALID_ARG", "not a loan id shown to JavaScript");
+    return NULL;
+  }
+  loan *l = loan_get(inst, (uint32_t)n);
+  if (l == NULL || l->kind != LOAN_CHUNK || l->pooled || (l->gen & TOKEN_GEN_MASK) != (uint32_t)(n >> 32)) {
+    *gone = true;
     return NULL;
   }
   *id = (uint32_t)n;
@@ -516,7 +534,7 @@ static napi_value take(napi_env env, napi_callback_info info) {
   /* Keep a pooled wrap the most recent one: at teardown, the wrap Node
    * detaches first is then one nobody else could have moved. */
   if (inst->newest == id) pool_renew(env, inst);
-  inst->mailbox[MAILBOX_ID] = id;
+  inst->mailbox[MAILBOX_ID] = loan_token(inst, id);
   return ab;
 }
 
@@ -527,8 +545,9 @@ static napi_value take(napi_env env, napi_callback_info info) {
 static napi_value recycle(napi_env env, napi_callback_info info) {
   GET_ARGS(1);
   uint32_t id;
-  loan *l = arg_loan(env, inst, argv[0], &id);
-  if (l == NULL) return NULL;
+  bool gone;
+  loan *l = arg_loan(env, inst, argv[0], &id, &gone);
+  if (l == NULL) return gone ? boolean(env, false) : NULL;
   napi_value old;
   if (l->moved || wrap_get(env, l, &old) != WRAP_INTACT) {
     l->moved = true;
@@ -554,8 +573,9 @@ static napi_value recycle(napi_env env, napi_callback_info info) {
 static napi_value release(napi_env env, napi_callback_info info) {
   GET_ARGS(1);
   uint32_t id;
-  loan *l = arg_loan(env, inst, argv[0], &id);
-  if (l == NULL) return NULL;
+  bool gone;
+  loan *l = arg_loan(env, inst, argv[0], &id, &gone);
+  if (l == NULL) return gone ? boolean(env, false) : NULL;
   napi_value ab;
   if (l->moved || wrap_get(env, l, &ab) != WRAP_INTACT) {
     l->moved = true;
@@ -622,7 +642,9 @@ static napi_value block_alloc(napi_env env, napi_callback_info info) {
   }
   /* free() finds the loan from the Buffer; without the tag the loan still
    * comes back through its finaliser. */
-  if (napi_wrap(env, buf, (void *)(uintptr_t)(id + 1), NULL, NULL, NULL) != napi_ok)
+  uintptr_t tag = (uintptr_t)id + 1;
+  if (sizeof tag >= 8) tag += (uintptr_t)(inst->loans[id].gen & TOKEN_GEN_MASK) << 32;
+  if (napi_wrap(env, buf, (void *)tag, NULL, NULL, NULL) != napi_ok)
     clear_pending(env);
   return buf;
 }
@@ -644,6 +666,11 @@ static napi_value block_free(napi_env env, napi_callback_info info) {
   uint32_t id = (uint32_t)((uintptr_t)tag - 1);
   loan *l = loan_get(inst, id);
   if (l == NULL || l->kind != LOAN_BLOCK) return throw_samm(env, SAMM_EDOUBLE_FREE);
+  /* A loan that ended without free() (its moved memory was collected) and
+   * whose record another block took since: nothing of this Buffer's is
+   * left to give back. */
+  if (sizeof tag >= 8 && (uint32_t)((uint64_t)((uintptr_t)tag - 1) >> 32) != (l->gen & TOKEN_GEN_MASK))
+    return boolean(env, false);
   napi_value ab;
   NAPI_CALL(env, napi_get_typedarray_info(env, argv[0], NULL, NULL, NULL, &ab, NULL));
   bool detached = false;

@@ -186,3 +186,32 @@ for (const what of ['closed-scope', 'open-scope', 'medium']) {
     assert.match(r.out, /read \d+ bytes, 0 changed/)
   })
 }
+
+test("memory moved out of an open scope and collected there never lets its close take another scope's memory", async () => {
+  const v8 = require('node:v8')
+  const vm = require('node:vm')
+  v8.setFlagsFromString('--expose-gc')
+  const gc = vm.runInNewContext('gc')
+  v8.setFlagsFromString('--no-expose-gc')
+  const turn = () => new Promise((resolve) => setImmediate(resolve))
+  for (const size of [1000, 4 * samm.config().chunkSize + 4096]) {
+    // Scope a's memory is moved away by a BYOB read, and the moved view is
+    // dropped and collected while a stays open: its loan ends then.
+    const a = samm.scope()
+    await byobRead(a.allocUnsafe(size).fill(1))
+    for (let i = 0; i < 4; i++) {
+      gc()
+      await turn()
+    }
+    // Other scopes take memory, and the loan records, meanwhile.
+    const open = []
+    for (let i = 0; i < 8; i++) {
+      const s = samm.scope()
+      open.push([s, s.allocUnsafe(size).fill(2 + i)])
+    }
+    a.close()
+    for (const [, buf] of open) assert.equal(buf.length, size, `${size}: closing a left the other scopes' memory alone`)
+    open.forEach(([, buf], i) => assert.ok(buf.every((x) => x === 2 + i), `${size}: scope ${i} reads its own bytes`))
+    for (const [s] of open) s.close()
+  }
+})
