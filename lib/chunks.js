@@ -11,8 +11,9 @@
 // new scopes start in a span. An allocation larger than a span is a block
 // of its own, lent for that scope only and given back at its close.
 //
-// Each of these is a loan, which the binding knows by an id (left in
-// binding.mailbox by take()). A loan whose ArrayBuffer someone else
+// Each of these is a loan, which the binding names by a token (left in
+// binding.mailbox by take()): its id and its wrap's generation, so that the
+// token of a loan that ended early never names a later loan of the record. A loan whose ArrayBuffer someone else
 // detached (a BYOB read, ab.transfer()) is not reused: its memory comes
 // back through its finaliser once the moved view is gone (src/binding.c).
 //

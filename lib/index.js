@@ -161,8 +161,10 @@ function configure (options) {
     const v = options[key]
     if (v === undefined) continue
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw invalidArg(`options.${key}`, 'a non-negative integer', v)
-    // A new chunk size or pool size builds a new heap: pooled chunks go back first.
-    if (STRUCTURAL_OPTIONS.includes(key)) releaseChunks()
+    // A new chunk size or pool size builds a new heap: pooled chunks go back
+    // first. So does a lower budget: pooled chunks would be taken again
+    // without a charge.
+    if (STRUCTURAL_OPTIONS.includes(key) || (key === 'maxBytes' && v < binding.config().maxBytes)) releaseChunks()
     try {
       binding.configure(key, v)
       if (key === 'idleTrimMs') startIdleTrim(v)

@@ -665,20 +665,21 @@ static napi_value block_free(napi_env env, napi_callback_info info) {
   }
   uint32_t id = (uint32_t)((uintptr_t)tag - 1);
   loan *l = loan_get(inst, id);
-  if (l == NULL || l->kind != LOAN_BLOCK) return throw_samm(env, SAMM_EDOUBLE_FREE);
-  /* A loan that ended without free() (its moved memory was collected) and
-   * whose record another block took since: nothing of this Buffer's is
-   * left to give back. */
-  if (sizeof tag >= 8 && (uint32_t)((uint64_t)((uintptr_t)tag - 1) >> 32) != (l->gen & TOKEN_GEN_MASK))
-    return boolean(env, false);
+  bool same = l != NULL && l->kind == LOAN_BLOCK &&
+              (sizeof tag < 8 || (uint32_t)((uint64_t)((uintptr_t)tag - 1) >> 32) == (l->gen & TOKEN_GEN_MASK));
   napi_value ab;
   NAPI_CALL(env, napi_get_typedarray_info(env, argv[0], NULL, NULL, NULL, &ab, NULL));
   bool detached = false;
   NAPI_CALL(env, napi_is_detached_arraybuffer(env, ab, &detached));
-  if (detached || l->moved) {
-    l->moved = true;
+  /* Moved memory (a BYOB read, transfer()) is never given back here: it
+   * comes back through the finaliser of the view that holds it now, which
+   * may have run already (the record is then free, or another loan's). */
+  if (detached) {
+    if (same) l->moved = true;
     return boolean(env, false);
   }
+  if (!same) return throw_samm(env, SAMM_EDOUBLE_FREE);
+  if (l->moved) return boolean(env, false);
   NAPI_CALL(env, napi_detach_arraybuffer(env, ab));
   void *removed;
   napi_remove_wrap(env, argv[0], &removed);
