@@ -222,3 +222,36 @@ test('chunks and spans whose views a scope\'s caller dropped are pooled at its c
   assert.equal(out.moved, 0)
   assert.equal(out.lent50, out.lent10, 'the pools stay as they were: nothing is lent anew each round')
 })
+
+test('a lower maxBytes holds at once for the chunks and spans scopes left pooled', () => {
+  const { maxBytes } = samm.config()
+  const span = 4 * samm.config().chunkSize
+  // 64 scopes that went on in spans, closed: their memory waits pooled.
+  const scopes = []
+  for (let i = 0; i < 64; i++) {
+    const s = samm.scope()
+    s.allocUnsafe(samm.config().chunkSize).fill(1)
+    s.allocUnsafe(span - 4096).fill(2)
+    scopes.push(s)
+  }
+  for (const s of scopes) s.close()
+  try {
+    samm.configure({ maxBytes: 8 * 1024 * 1024 })
+    assert.ok(samm.stats().committed <= 8 * 1024 * 1024, `${samm.stats().committed} committed`)
+    // New scopes are charged against the new budget: most of 64 are refused.
+    let served = 0
+    const open = []
+    assert.throws(() => {
+      for (let i = 0; i < 64; i++) {
+        const s = samm.scope()
+        open.push(s)
+        s.allocUnsafe(span - 4096)
+        served++
+      }
+    }, { code: 'ERR_SAMM_LIMIT' })
+    assert.ok(served < 16, `${served} scopes served a span under an 8 MiB budget`)
+    for (const s of open) s.close()
+  } finally {
+    samm.configure({ maxBytes })
+  }
+})

@@ -148,7 +148,7 @@ test('a loop that drops buffers and allocates without yielding is never refused 
   }
 })
 
-test('a budget full of live buffers is still refused, even in a loop that never yields', async () => {
+test('a budget full of live buffers is still refused, even in a loop that never yields and with some garbage about', async () => {
   const { maxBytes } = samm.config()
   const long = samm.site('fin.long-live', { class: 'long' })
   await collectGarbage()
@@ -156,14 +156,16 @@ test('a budget full of live buffers is still refused, even in a loop that never 
   const before = samm.stats().collectedFallbacks
   const live = []
   try {
+    // 2 MiB of garbage, collected but not yet given back: the heap may
+    // stand in for those 2 MiB, never for more.
+    ;(() => { samm.allocUnsafe(2 * 1024 * 1024, long).fill(1) })()
+    gc()
     assert.throws(() => {
       for (let i = 0; i < 256; i++) live.push(samm.allocUnsafe(1024 * 1024, long).fill(i))
     }, { code: 'ERR_SAMM_LIMIT' })
-    // Garbage left by earlier tests may stand in for some, never for more
-    // than it holds.
     const fromHeap = samm.stats().collectedFallbacks - before
-    assert.ok(live.length - fromHeap >= 28 && live.length - fromHeap < 32, `${live.length} served, ${fromHeap} by the heap`)
-    assert.ok(live.length < 64, `${live.length} served`)
+    assert.ok(fromHeap <= 2, `${fromHeap} served by the heap for 2 MiB of garbage`)
+    assert.ok(live.length >= 28 && live.length <= 32, `${live.length} served`)
     live.forEach((b, i) => assert.ok(b.every((x) => x === (i & 0xff))))
   } finally {
     live.length = 0
