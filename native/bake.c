@@ -309,7 +309,9 @@ samm_bake *samm_bake_run(const samm_profile *profile, const samm_bake_options *o
         cls = SAMM_SHORT;
       } else {
         if (cls == SAMM_SHORT) cls = SAMM_MEDIUM;
-        if (passes) b->too_few = true;
+        /* Too few: it passed on fewer than the minimum, or nothing was
+         * decided at all (a sampled profile) - no evidence against it. */
+        if (passes || decided == 0) b->too_few = true;
       }
       b->cls[c] = cls;
       if (m->allocs > most || most == 0) {

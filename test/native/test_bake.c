@@ -158,7 +158,8 @@ static void a_short_verdict_needs_enough_decided_allocations(void **state) {
       "s thin 12 50000 0 0 49001 40:50000\n"    /* 999 decided */
       "s mixed 12 50000 1 0 20000 40:49999,100:1\n"
       "s spread 12 600 0 0 0 40:600\n"
-      "s spread 16 600 0 0 0 40:600\n";        /* 600 per size class: too few in each */
+      "s spread 16 600 0 0 0 40:600\n"         /* 600 per size class: too few in each */
+      "s undecided 12 5000 0 0 5000 40:5000\n"; /* nothing decided: too few */
   samm_bake *b = bake_with(text, strlen(text), 0, 0);
   assert_int_equal(samm_bake_class_of(b, "few", 4096), SAMM_MEDIUM);
   assert_int_equal(samm_bake_class_of(b, "enough", 4096), SAMM_SHORT);
@@ -180,6 +181,8 @@ static void a_short_verdict_needs_enough_decided_allocations(void **state) {
   flag = strstr(mixed, "tooFew");
   assert_true(flag == NULL || (next != NULL && flag > next)); /* refused for outliving, not for its count */
   assert_non_null(strstr(mixed, "\"undecided\":20000"));
+  assert_int_equal(samm_bake_class_of(b, "undecided", 4096), SAMM_MEDIUM);
+  assert_non_null(strstr(strstr(json, "\"name\":\"undecided\""), "\"tooFew\":true"));
   free(json);
   samm_bake_free(b);
   /* The minimum is an option. */
