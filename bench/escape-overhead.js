@@ -13,6 +13,7 @@ const path = require('node:path')
 const { spawn } = require('node:child_process')
 const autocannon = require('./autocannon')
 const { cpuSeconds } = require('./process-cpu')
+const { median } = require('./median')
 
 const ROOT = path.join(__dirname, '..')
 const CLASSES = 'render.body:short,parse.scratch:short,small.piece:short,small.body:short,cache.fragment:long'
@@ -63,11 +64,6 @@ async function once (example, shape, watch) {
     child.kill('SIGTERM')
     await new Promise((resolve) => child.once('exit', resolve))
   }
-}
-
-function median (v) {
-  const s = [...v].sort((a, b) => a - b)
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
 }
 
 async function main () {

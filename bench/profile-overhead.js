@@ -22,6 +22,7 @@ const fs = require('node:fs')
 const { spawn } = require('node:child_process')
 const autocannon = require('./autocannon')
 const { cpuSeconds } = require('./process-cpu')
+const { median } = require('./median')
 
 const ROOT = path.join(__dirname, '..')
 const SERVER = path.join(ROOT, 'examples', 'express', 'server.js')
@@ -78,11 +79,6 @@ async function once (config) {
     await new Promise((resolve) => child.once('exit', resolve))
     fs.rmSync(tmp, { force: true })
   }
-}
-
-function median (v) {
-  const s = [...v].sort((a, b) => a - b)
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
 }
 
 async function main () {

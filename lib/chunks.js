@@ -13,9 +13,10 @@
 //
 // Each of these is a loan, which the binding names by a token (left in
 // binding.mailbox by take()): its id and its wrap's generation, so that the
-// token of a loan that ended early never names a later loan of the record. A loan whose ArrayBuffer someone else
-// detached (a BYOB read, ab.transfer()) is not reused: its memory comes
-// back through its finaliser once the moved view is gone (src/binding.c).
+// token of a loan that ended early never names a later loan of the record.
+// A loan whose ArrayBuffer someone else detached (a BYOB read,
+// ab.transfer()) is not reused: its memory comes back through its finaliser
+// once the moved view is gone (src/binding.c).
 //
 // Why a re-wrap through Node-API and not ArrayBuffer.prototype.transfer: the
 // ArrayBuffer transfer() makes is not marked untransferable, so postMessage

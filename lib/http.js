@@ -2,7 +2,8 @@
 // node:http integration: one scope per request (see request.js).
 
 const { invalidArg } = require('./errors')
-const { withRequestScope, storage } = require('./request')
+const { withRequestScope } = require('./request')
+const { storage } = require('./storage')
 const { callThenSettle } = require('./settle')
 const { gate } = require('./admission')
 

@@ -16,7 +16,7 @@ const escape = require('./escape')
 const { http } = require('./http')
 const admission = require('./admission')
 const { express } = require('./express')
-const { storage } = require('./request')
+const { storage } = require('./storage')
 // What an option accepts, in words: "from 1 MiB to 64 TiB" (range: from
 // binding.optionRanges()).
 function optionRule (key, { min, max, multiple }) {

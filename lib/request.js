@@ -51,4 +51,4 @@ function callHeld (scope, fn, ...args) {
   return ret
 }
 
-module.exports = { storage, openRequestScope, withRequestScope, runHeld, callHeld }
+module.exports = { openRequestScope, withRequestScope, runHeld, callHeld }

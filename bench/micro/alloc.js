@@ -22,6 +22,7 @@
 //   node bench/micro/alloc.js --site [reps]   only the site cases (escape watch on and off)
 
 const { execFileSync } = require('node:child_process')
+const { median } = require('../median')
 
 const SIZES = [64, 1024, 16 * 1024, 256 * 1024]
 const CASES = ['samm.allocUnsafe', 'samm.alloc', 'Buffer.allocUnsafe', 'Buffer.alloc', 'new Uint8Array', 'view']
@@ -272,11 +273,6 @@ function measureBytes (name, size) {
 }
 
 function sizeLabel (size) { return size >= 1024 ? `${size / 1024} KiB` : `${size} B` }
-
-function median (v) {
-  const s = [...v].sort((a, b) => a - b)
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
-}
 
 function main () {
   const reps = Number(process.argv[2]) || 7

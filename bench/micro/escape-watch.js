@@ -12,6 +12,7 @@
 
 const path = require('node:path')
 const { spawnSync } = require('node:child_process')
+const { median } = require('../median')
 
 const ROOT = path.join(__dirname, '..', '..')
 
@@ -55,11 +56,6 @@ if (process.argv[2] === '--child') {
 const reps = Number(process.argv[2]) || 7
 const requests = Number(process.argv[3]) || 15000
 const samples = (process.argv[4] || '0,4,8,16').split(',')
-
-function median (v) {
-  const s = [...v].sort((a, b) => a - b)
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
-}
 
 const results = new Map(samples.map((s) => [s, []]))
 for (let r = 0; r < reps; r++) {
