@@ -28,6 +28,7 @@
       ],
       "sources": [
         "src/binding.c",
+        "src/weak_ref.c",
         "native/bake.c",
         "native/bump.c",
         "native/error.c",

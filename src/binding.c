@@ -42,6 +42,7 @@
 #include <string.h>
 
 #include "samm.h"
+#include "weak_ref.h"
 
 /* ---- call checking (Node's common.h pattern) ---- */
 
@@ -985,6 +986,8 @@ NAPI_MODULE_INIT() {
       {"envError", NULL, env_error, NULL, NULL, NULL, napi_default, NULL},
       {"optionRanges", NULL, option_ranges, NULL, NULL, NULL, napi_default, NULL},
       {"profileDigest", NULL, profile_digest, NULL, NULL, NULL, napi_default, NULL},
+      {"weakRef", NULL, samm_weak_ref, NULL, NULL, NULL, napi_default, NULL},
+      {"weakTarget", NULL, samm_weak_target, NULL, NULL, NULL, napi_default, NULL},
   };
   NAPI_CALL(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;
