@@ -7,15 +7,16 @@
 // allocations is drawn at random with a mean of EVERY times the site's
 // allocations per request (per scope opened since the site was made).
 // The allocation path only decrements a countdown on the Site; a watched
-// allocation costs a WeakRef and a record, a few microseconds all told
-// (the WeakRef keeps the buffer through young-generation collections), so
-// the sample is counted in requests, not in allocations: a site making 150
-// short allocations per request pays as little as one making one.
+// allocation costs a weak reference and a record, so the sample is counted
+// in requests, not in allocations: a site making 150 short allocations per
+// request pays as little as one making one.
 //
-// A watched buffer is held through a WeakRef. Once a second (SWEEP_MS) a
-// sweep drops the ones collected and notes the ones whose memory was
-// released (the scope detached them: byteLength 0) while they are still
-// there: suspects. A suspect still there after a major collection whose
+// A watched buffer is held through a weak reference that every collection
+// empties, young-generation ones included (src/weak_ref.c: a WeakRef would
+// keep it, and its record, until a major collection). Twice a second
+// (SWEEP_MS) a sweep drops the ones collected and notes the ones whose
+// memory was released (the scope detached them: byteLength 0) while they
+// are still there: suspects. A suspect still there after a major collection whose
 // marking began after the last sweep looked at it (lib/collections.js says
 // why that moment, and not the close, is what counts) was reachable after
 // its scope closed: an escape. It is counted on the site, warned about once
@@ -28,10 +29,10 @@
 // collection for minutes. When a suspect has waited 20,000 requests
 // (FORCE_AFTER_SCOPES) or 60 s (FORCE_AFTER_MS) without one, the watch runs
 // a full collection itself, in a task of its own (so that the sweep's look
-// at the suspects does not keep them alive through it). Suspects last until
-// a major collection even when they are garbage (a WeakRef's target
-// outlives young-generation collections on Node 20 to 24), so in a busy
-// service without major collections of its own this is what resolves them.
+// at the suspects does not keep them alive through it). A suspect that
+// became garbage after it was promoted lasts until a major collection, so in
+// a busy service without major collections of its own this is what
+// resolves it.
 // A forced collection costs the service far more than its pause (on the
 // node:http example's small-buffer workload, one every 2 s raised the CPU
 // per request by about half), hence at most one per 5 s and pauses at most
@@ -48,6 +49,7 @@ const { channels } = require('./diagnostics')
 const { encodeName } = require('./trace')
 const { counters } = require('./counters')
 const { outsideScopes } = require('./storage')
+const { weakRef, weakTarget } = require('./binding')
 
 const FIRST = 64
 const SWEEP_MS = 500
@@ -123,9 +125,8 @@ function watch (site, buf) {
   }
   // An empty buffer loses nothing, and could not be told from a released one.
   if (buf.byteLength === 0) return
-  // touched: Infinity until a sweep has looked at it and its job has ended
-  // (the WeakRef's creation keeps it alive until then too).
-  records.push({ ref: new WeakRef(buf), site, size: buf.length, touched: Infinity, released: false, since: 0, sinceScopes: 0 })
+  // touched: Infinity until a sweep has looked at it and its job has ended.
+  records.push({ ref: weakRef(buf), site, size: buf.length, touched: Infinity, released: false, since: 0, sinceScopes: 0 })
   if (sweeper === null) {
     sweeper = outsideScopes(() => setInterval(sweep, SWEEP_MS))
     sweeper.unref()
@@ -138,14 +139,14 @@ function sweep () {
   let oldest = Infinity
   let oldestScopes = Infinity
   for (const rec of records) {
-    const buf = rec.ref.deref()
+    const buf = weakTarget(rec.ref)
     if (buf === undefined) {
       if (rec.released) suspects--
       continue
     }
-    // Looked at now: it stays alive until the end of this job (and is
-    // marked should marking start before then), so the time it counts as
-    // looked at is taken in a later task (stamp).
+    // Looked at now: held until the end of this job, so a marking under
+    // way may find it reachable; the time it counts as looked at is taken
+    // in a later task (stamp).
     rec.touched = Infinity
     if (!rec.released && buf.byteLength === 0) {
       rec.released = true
@@ -204,7 +205,7 @@ function major (markStart) {
   for (const rec of records) {
     if (rec.released && rec.touched < markStart) {
       suspects--
-      if (rec.ref.deref() !== undefined) escaped(rec)
+      if (weakTarget(rec.ref) !== undefined) escaped(rec)
       continue
     }
     records[kept++] = rec
