@@ -13,16 +13,18 @@
 // it runs before the immediates the request's code queued after that):
 //   - full tracing forces a full collection there (incremental marking is
 //     off in this mode, so the collection is exact), then looks each of the
-//     turn's closed allocations up through a WeakRef: gone means it died in
-//     its request, still there means it outlived it: a timer that reads it
-//     3 ms later, a zlib job still holding it. A full collection every
+//     turn's closed allocations up through a weak reference: gone means it
+//     died in its request, still there means it outlived it: a timer that
+//     reads it 3 ms later, a zlib job still holding it. A full collection every
 //     SAMM_TRACE_GC_MS (100 ms) resolves the lifetimes of what outlives its
 //     request when no scope closes.
 //   - sampled tracing forces nothing: an allocation counts as died in its
-//     request only if one of the service's own collections had already
-//     collected it at that point; one still there counts as outliving its
-//     request only if it is still there after a major collection whose
-//     marking began after that point (lib/collections.js), or at the end;
+//     request only if one of the service's own collections, young-generation
+//     ones included, had already collected it at that point (the weak
+//     references of src/weak_ref.c: a WeakRef's target outlives those on
+//     Node 20 to 24); one still there counts as outliving its request only
+//     if it is still there after a major collection whose marking began
+//     after that point (lib/collections.js), or at the end;
 //     any other is undecided, and undecided allocations never count as
 //     having died in their request.
 // A finaliser alone could not judge: it may run several collections late.
@@ -40,10 +42,12 @@ const path = require('node:path')
 const v8 = require('node:v8')
 const { performance } = require('node:perf_hooks')
 const { onMajor, fullCollection } = require('./collections')
+const { weakRef, weakTarget } = require('./binding')
 
 const BINS = 160
 const VERSION = 2
 const SAMPLE_MAX = 2 ** 30
+const DEATH_POLL_MS = 100 // sampled: how often deaths are looked for
 
 // What is known of a traced allocation whose scope closed.
 const UNJUDGED = 0
@@ -111,7 +115,11 @@ class Tracer {
     this.scopes = new WeakMap() // Scope -> { closedAt, records }
     this.extraLines = [] // contributed by the profiler preload (unmanaged stacks)
     this.beforeWrite = [] // functions run once before the profile is written
-    this.registry = new FinalizationRegistry((rec) => this.died(rec, performance.now()))
+    // Deaths: full tracing hears of them from a FinalizationRegistry after
+    // its forced collections; sampled tracing looks its live records up every
+    // DEATH_POLL_MS instead, since a registry's targets, like a WeakRef's,
+    // outlive young-generation collections on Node 20 to 24.
+    this.registry = this.full ? new FinalizationRegistry((rec) => this.died(rec, performance.now())) : null
     this.pending = [] // records of closed scopes, judged at the end of the turn
     this.after = new Set() // sampled: records still there when judged
     this.judgeQueued = false
@@ -127,6 +135,8 @@ class Tracer {
       this.timer.unref()
     } else {
       this.stopMajor = onMajor((markStart) => this.major(markStart))
+      this.timer = setInterval(() => this.pollDeaths(), DEATH_POLL_MS)
+      this.timer.unref()
     }
   }
 
@@ -156,13 +166,13 @@ class Tracer {
     const e = this.entry(name, size)
     e.allocs++
     const scopeRec = scope === undefined ? null : this.scopeRecord(scope)
-    const rec = { e, t0: performance.now(), scope: scopeRec, ref: new WeakRef(buf), verdict: UNJUDGED, judgedAt: Infinity, done: false }
+    const rec = { e, t0: performance.now(), scope: scopeRec, ref: weakRef(buf), verdict: UNJUDGED, judgedAt: Infinity, done: false }
     if (scopeRec !== null) {
       scopeRec.records.push(rec)
       this.queueJudge()
     }
     this.live.add(rec)
-    this.registry.register(buf, rec, rec)
+    if (this.registry !== null) this.registry.register(buf, rec, rec)
     return buf
   }
 
@@ -204,7 +214,7 @@ class Tracer {
     const seen = []
     for (const rec of this.pending) {
       if (rec.done) continue
-      const there = rec.ref.deref() !== undefined
+      const there = weakTarget(rec.ref) !== undefined
       if (!there) {
         rec.verdict = IN_REQUEST
       } else if (this.full) {
@@ -216,8 +226,8 @@ class Tracer {
       }
     }
     this.pending = []
-    // deref() keeps what it returns alive until the end of this job, and
-    // marks it should marking start before then: only a collection whose
+    // Looking a record up holds its buffer until the end of this job, so a
+    // marking under way may find it reachable: only a collection whose
     // marking began after this job may say it is still reachable. So the
     // time the records count as looked at is taken in a later task.
     if (seen.length > 0) setImmediate(stampJudged, seen)
@@ -228,8 +238,14 @@ class Tracer {
     for (const rec of this.after) {
       if (rec.judgedAt >= markStart) continue
       this.after.delete(rec)
-      if (!rec.done && rec.ref.deref() !== undefined) rec.verdict = OUTLIVED
+      if (!rec.done && weakTarget(rec.ref) !== undefined) rec.verdict = OUTLIVED
     }
+  }
+
+  // Sampled: the live records whose buffer a collection took die now.
+  pollDeaths () {
+    const now = performance.now()
+    for (const rec of this.live) if (weakTarget(rec.ref) === undefined) this.died(rec, now)
   }
 
   died (rec, end) {
@@ -269,9 +285,9 @@ class Tracer {
     this.major(now)
     const survivors = new Map()
     for (const rec of this.live) {
-      const buf = rec.ref.deref()
+      const buf = weakTarget(rec.ref)
       if (buf === undefined) {
-        this.registry.unregister(rec)
+        if (this.registry !== null) this.registry.unregister(rec)
         this.died(rec, now)
         continue
       }

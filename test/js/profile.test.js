@@ -238,6 +238,53 @@ test('full tracing judges at the end of the closing turn: a timer 3 ms later, a 
   }
 })
 
+// A request that drops its scratch buffer, then makes enough short-lived
+// objects of its own (a parse, a template) for V8 to run young-generation
+// collections before the response.
+const YOUNG_SCRIPT = `
+  const samm = require(${JSON.stringify(ROOT)})
+  const fs = require('node:fs')
+  let i = 0
+  const rows = []
+  function churn () {
+    for (let k = 0; k < 500000; k++) {
+      rows.push({ k })
+      if (rows.length > 100) rows.length = 0
+    }
+  }
+  // Its own function: a frame's registers may keep what it made until it returns.
+  function parse () { return samm.allocUnsafe(100, 'yg.scratch').fill(1).length }
+  function step () {
+    samm.run(() => {
+      parse()
+      churn()
+    })
+    if (++i < 200) fs.stat(process.execPath, step)
+  }
+  fs.stat(process.execPath, step)
+`
+
+test('sampled tracing learns from the service\'s own young-generation collections that a buffer died in its request', () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'samm-young-'))
+  try {
+    const file = path.join(tmp, 'p.profile')
+    const r = spawnSync(process.execPath, ['-e', YOUNG_SCRIPT], {
+      encoding: 'utf8', env: { ...process.env, SAMM_RETAINERS: '0', SAMM_TRACE: file, SAMM_PROFILE_SAMPLE: '1' }
+    })
+    assert.equal(r.status, 0, r.stderr)
+    const { table } = dryBake(tmp, [file], ['--min-short-allocs', '100'])
+    const site = table.sites.find((x) => x.name === 'yg.scratch')
+    assert.equal(site.allocs, 200)
+    assert.equal(site.outlived, 0)
+    // No collection is forced, yet most are decided: each request's own
+    // garbage ran a collection after the scratch buffer was dropped.
+    assert.ok(site.allocs - (site.undecided || 0) >= 150, JSON.stringify(site))
+    assert.equal(site.class, 'short')
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true })
+  }
+})
+
 test('SAMM_TRACE as a folder or a pattern gives each process its own file, and the files merge by concatenation', () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'samm-fleet-'))
   try {
