@@ -7,7 +7,8 @@
 //                the unmanaged-allocation sampler and the inspector's
 //                sampling heap profiler (profiler/preload.js);
 //   - sampled N: samm profile --sample N: one allocation in N traced, no
-//                collection forced, plus the same preload;
+//                full collection forced (a young-generation one at most
+//                every 500 ms), plus the same preload;
 //   - env N:     SAMM_TRACE + SAMM_PROFILE_SAMPLE=N alone (a service started
 //                by its own process manager: no preload).
 // REPS interleaved runs of each (in an order that rotates), autocannon on 127.0.0.1, medians of the

@@ -13,19 +13,23 @@
 // the MAJOR one; without it, marking began at the pause. Subscribers get
 // (markStart, end) in performance.now() milliseconds.
 //
-// WeakRef.prototype.deref() of an object that is garbage but not yet
-// collected makes it reachable again until the end of the current job (and
-// marks it if marking is under way), so a caller that looked at an object
-// at time t may conclude only from a collection whose marking began after t.
+// Looking up an object that is garbage but not yet collected, through a
+// weak reference (a WeakRef's deref(), the binding's weakTarget), makes it
+// reachable again for as long as the caller holds it (a WeakRef's deref():
+// until the end of the current job, marking it if marking is under way), so
+// a caller that looked at an object at time t may conclude only from a
+// collection whose marking began after t.
 
 const v8 = require('node:v8')
 const vm = require('node:vm')
 const { PerformanceObserver, constants } = require('node:perf_hooks')
 
 const MAJOR = constants.NODE_PERFORMANCE_GC_MAJOR
+const MINOR = constants.NODE_PERFORMANCE_GC_MINOR
 const INCREMENTAL = constants.NODE_PERFORMANCE_GC_INCREMENTAL
 
-const subscribers = new Set()
+const subscribers = new Set() // of major collections
+const everyCollection = new Set() // of young-generation and major collections
 let observer = null
 let marking = null // start of the incremental marking seen since the last major collection
 let seenSince = false // a major collection or a marking start was seen since connecting
@@ -33,7 +37,11 @@ let seenSince = false // a major collection or a marking start was seen since co
 function onEntries (list) {
   for (const entry of list.getEntries()) {
     const kind = entry.detail ? entry.detail.kind : entry.kind
-    if (kind === INCREMENTAL) {
+    if (kind === MINOR) {
+      // A young-generation collection is one pause: it marks from its start.
+      const end = entry.startTime + entry.duration
+      for (const fn of everyCollection) fn(entry.startTime, end)
+    } else if (kind === INCREMENTAL) {
       if (marking === null) marking = entry.startTime
       seenSince = true
     } else if (kind === MAJOR) {
@@ -44,6 +52,7 @@ function onEntries (list) {
       seenSince = true
       const end = entry.startTime + entry.duration
       for (const fn of subscribers) fn(markStart, end)
+      for (const fn of everyCollection) fn(markStart, end)
     }
   }
 }
@@ -53,7 +62,22 @@ function onEntries (list) {
  * function is called.
  */
 function onMajor (fn) {
-  subscribers.add(fn)
+  return subscribe(subscribers, fn)
+}
+
+/**
+ * Calls fn(markStart, end) after each collection, young-generation ones
+ * included (their markStart is their start), until the returned function
+ * is called. What a young-generation collection leaves is not proven
+ * reachable: it keeps what old objects, garbage or not, point at, and
+ * never looks at objects already promoted.
+ */
+function onCollection (fn) {
+  return subscribe(everyCollection, fn)
+}
+
+function subscribe (set, fn) {
+  set.add(fn)
   if (observer === null) {
     observer = new PerformanceObserver(onEntries)
     marking = null
@@ -61,8 +85,8 @@ function onMajor (fn) {
     observer.observe({ entryTypes: ['gc'] })
   }
   return () => {
-    subscribers.delete(fn)
-    if (subscribers.size === 0 && observer !== null) {
+    set.delete(fn)
+    if (subscribers.size === 0 && everyCollection.size === 0 && observer !== null) {
       observer.disconnect()
       observer = null
     }
@@ -90,4 +114,10 @@ function fullCollection () {
   gc()
 }
 
-module.exports = { onMajor, fullCollection }
+/** Runs a young-generation collection now. */
+function youngCollection () {
+  if (gc === null) gc = engineGc()
+  gc({ type: 'minor' })
+}
+
+module.exports = { onMajor, onCollection, fullCollection, youngCollection }

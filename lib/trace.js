@@ -4,7 +4,8 @@
 // profile file (a folder, or a name with %p for the pid and %h for the host,
 // gives each process a file of its own), SAMM_PROFILE_SAMPLE=N traces one
 // allocation in N. A traced allocation comes from the V8 heap and its death
-// is observed through a FinalizationRegistry; the others take their usual
+// is observed through a FinalizationRegistry (full tracing) or by looking
+// it up through a weak reference (sampled); the others take their usual
 // path (docs/profiling.md says what each mode sees).
 //
 // "Died in its request" means unreachable when its scope closed. It is
@@ -18,13 +19,20 @@
 //     reads it 3 ms later, a zlib job still holding it. A full collection every
 //     SAMM_TRACE_GC_MS (100 ms) resolves the lifetimes of what outlives its
 //     request when no scope closes.
-//   - sampled tracing forces nothing: an allocation counts as died in its
-//     request only if one of the service's own collections, young-generation
-//     ones included, had already collected it at that point (the weak
+//   - sampled tracing forces no full collection. At most every
+//     YOUNG_SPACING_MS it forces a young-generation collection at the end of
+//     a turn in which scopes with traced allocations closed, and judges
+//     that turn's allocations as full tracing does: gone died in its
+//     request, still there outlived it (still there may also be a buffer
+//     already promoted and dead since: the safe side). These judgments see
+//     both outcomes alike, so a site whose buffers mostly outlive their
+//     request gets outlived verdicts. In other turns an allocation counts as
+//     died in its request only if one of the service's own collections,
+//     young-generation ones included, had already collected it (the weak
 //     references of src/weak_ref.c: a WeakRef's target outlives those on
-//     Node 20 to 24); one still there counts as outliving its request only
-//     if it is still there after a major collection whose marking began
-//     after that point (lib/collections.js), or at the end;
+//     Node 20 to 24); one still there counts as outliving its request if it
+//     is still there after a collection (young-generation or major) whose
+//     marking began after that point (lib/collections.js), or at the end;
 //     any other is undecided, and undecided allocations never count as
 //     having died in their request.
 // A finaliser alone could not judge: it may run several collections late.
@@ -41,13 +49,19 @@ const os = require('node:os')
 const path = require('node:path')
 const v8 = require('node:v8')
 const { performance } = require('node:perf_hooks')
-const { onMajor, fullCollection } = require('./collections')
+const { onCollection, fullCollection, youngCollection } = require('./collections')
 const { weakRef, weakTarget } = require('./binding')
 
 const BINS = 160
 const VERSION = 2
 const SAMPLE_MAX = 2 ** 30
 const DEATH_POLL_MS = 100 // sampled: how often deaths are looked for
+// Sampled: at most one young-generation collection per this many ms, forced
+// where scopes with traced allocations closed, so that some allocations are
+// judged both ways at once (see the top of this file).
+const YOUNG_SPACING_MS = 500
+const RECENT_MS = 1000 // sampled: records this young are looked at on every poll
+const POLL_OLDER = 2000 // sampled: older records looked at per poll, in turn
 
 // What is known of a traced allocation whose scope closed.
 const UNJUDGED = 0
@@ -112,6 +126,8 @@ class Tracer {
     this.countdown = 1
     this.entries = new Map() // "name\0log2" -> counts
     this.live = new Set() // records of allocations not yet dead
+    this.liveList = [] // sampled: the same and some dead ones, oldest first
+    this.cursor = 0 // sampled: the next older record pollDeaths looks at
     this.scopes = new WeakMap() // Scope -> { closedAt, records }
     this.extraLines = [] // contributed by the profiler preload (unmanaged stacks)
     this.beforeWrite = [] // functions run once before the profile is written
@@ -123,6 +139,7 @@ class Tracer {
     this.pending = [] // records of closed scopes, judged at the end of the turn
     this.after = new Set() // sampled: records still there when judged
     this.judgeQueued = false
+    this.nextYoung = 0 // sampled: no forced young-generation collection before this time
     this.judge = () => this.judgeTurn()
     this.written = false
     this.timer = null
@@ -134,7 +151,7 @@ class Tracer {
       this.timer = setInterval(() => fullCollection(), gcMs)
       this.timer.unref()
     } else {
-      this.stopMajor = onMajor((markStart) => this.major(markStart))
+      this.stopMajor = onCollection((markStart) => this.afterCollection(markStart))
       this.timer = setInterval(() => this.pollDeaths(), DEATH_POLL_MS)
       this.timer.unref()
     }
@@ -173,6 +190,7 @@ class Tracer {
     }
     this.live.add(rec)
     if (this.registry !== null) this.registry.register(buf, rec, rec)
+    else this.liveList.push(rec)
     return buf
   }
 
@@ -206,18 +224,30 @@ class Tracer {
   judgeTurn () {
     this.judgeQueued = false
     if (this.pending.length === 0) return
-    if (this.full) fullCollection()
-    this.judgePending()
+    if (this.full) {
+      fullCollection()
+      this.judgePending(true)
+      return
+    }
+    const now = performance.now()
+    const force = now >= this.nextYoung
+    if (force) {
+      this.nextYoung = now + YOUNG_SPACING_MS
+      youngCollection()
+    }
+    this.judgePending(force)
   }
 
-  judgePending () {
+  // Judges the pending records: gone is died in its request; still there is
+  // outlived when a collection just ran (exact), else undecided as yet.
+  judgePending (collected) {
     const seen = []
     for (const rec of this.pending) {
       if (rec.done) continue
       const there = weakTarget(rec.ref) !== undefined
       if (!there) {
         rec.verdict = IN_REQUEST
-      } else if (this.full) {
+      } else if (collected) {
         rec.verdict = OUTLIVED
       } else {
         rec.verdict = AFTER
@@ -233,8 +263,11 @@ class Tracer {
     if (seen.length > 0) setImmediate(stampJudged, seen)
   }
 
-  // Sampled: a major collection whose marking began at markStart.
-  major (markStart) {
+  // Sampled: a collection whose marking began at markStart. A record still
+  // there after it counts as outliving its request; after a young-generation
+  // collection that may also be a buffer that died once promoted, or that
+  // only garbage held: the safe side, since it keeps a site off short.
+  afterCollection (markStart) {
     for (const rec of this.after) {
       if (rec.judgedAt >= markStart) continue
       this.after.delete(rec)
@@ -242,10 +275,30 @@ class Tracer {
     }
   }
 
-  // Sampled: the live records whose buffer a collection took die now.
+  // Sampled: the live records whose buffer a collection took die now. Each
+  // poll looks at every record younger than RECENT_MS and at most
+  // POLL_OLDER of the older ones, in turn: the cost stays bounded however
+  // many traced buffers the service keeps, and an older buffer's death is
+  // seen at worst a rotation late.
   pollDeaths () {
     const now = performance.now()
-    for (const rec of this.live) if (weakTarget(rec.ref) === undefined) this.died(rec, now)
+    const list = this.liveList
+    let i = list.length - 1
+    for (; i >= 0 && list[i].t0 > now - RECENT_MS; i--) {
+      const rec = list[i]
+      if (!rec.done && weakTarget(rec.ref) === undefined) this.died(rec, now)
+    }
+    const older = i + 1
+    for (let n = Math.min(POLL_OLDER, older); n > 0; n--) {
+      if (this.cursor >= older) this.cursor = 0
+      const rec = list[this.cursor++]
+      if (!rec.done && weakTarget(rec.ref) === undefined) this.died(rec, now)
+    }
+    // Records that died leave the list once they are half of it.
+    if (list.length - this.live.size > list.length / 2) {
+      this.liveList = list.filter((rec) => !rec.done)
+      this.cursor = 0
+    }
   }
 
   died (rec, end) {
@@ -281,8 +334,8 @@ class Tracer {
     fullCollection()
     if (!this.full) fullCollection()
     const now = performance.now()
-    this.judgePending()
-    this.major(now)
+    this.judgePending(true)
+    this.afterCollection(now)
     const survivors = new Map()
     for (const rec of this.live) {
       const buf = weakTarget(rec.ref)

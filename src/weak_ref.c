@@ -9,11 +9,14 @@
  * escape watch hold what they observe through these, so the service's own
  * young-generation collections tell them which buffers died.
  *
- *   weakRef(value)     an opaque handle (an external) to a weak reference to
- *                      value; the reference is deleted when the handle is
- *                      collected.
+ *   weakRef(value)     an opaque handle (a frozen empty object) to a weak
+ *                      reference to value; the reference is deleted when the
+ *                      handle is collected.
  *   weakTarget(handle) value, or undefined once a collection found value
  *                      unreachable.
+ *
+ * The handle is an ordinary object, not an external: Node 24 and 26 crash
+ * when an external is made the prototype of another object.
  */
 #include "weak_ref.h"
 
@@ -25,6 +28,14 @@ static const napi_type_tag HANDLE_TAG = {0x53414d4d7765616bULL, 0x7265662068616e
 static void delete_ref(napi_env env, void *data, void *hint) {
   (void)hint;
   napi_delete_reference(env, (napi_ref)data);
+}
+
+/* Throws an Error with code ERR_SAMM_NAPI (unless one is pending); returns NULL. */
+static napi_value failed(napi_env env, const char *message) {
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (!pending) napi_throw_error(env, "ERR_SAMM_NAPI", message);
+  return NULL;
 }
 
 /* Throws a TypeError with code ERR_INVALID_ARG_TYPE; returns NULL. */
@@ -42,12 +53,13 @@ napi_value samm_weak_ref(napi_env env, napi_callback_info info) {
     return bad_arg(env, "weakRef() takes an object");
   napi_ref ref = NULL;
   napi_value handle = NULL;
-  if (napi_create_reference(env, value, 0, &ref) != napi_ok) return NULL;
-  if (napi_create_external(env, ref, delete_ref, NULL, &handle) != napi_ok) {
+  if (napi_create_reference(env, value, 0, &ref) != napi_ok) return failed(env, "weakRef(): cannot make a reference");
+  if (napi_create_object(env, &handle) != napi_ok || napi_wrap(env, handle, ref, delete_ref, NULL, NULL) != napi_ok) {
     napi_delete_reference(env, ref);
-    return NULL;
+    return failed(env, "weakRef(): cannot make a handle");
   }
-  if (napi_type_tag_object(env, handle, &HANDLE_TAG) != napi_ok) return NULL;
+  if (napi_type_tag_object(env, handle, &HANDLE_TAG) != napi_ok || napi_object_freeze(env, handle) != napi_ok)
+    return failed(env, "weakRef(): cannot make a handle");
   return handle;
 }
 
@@ -58,12 +70,12 @@ napi_value samm_weak_target(napi_env env, napi_callback_info info) {
   bool ours = false;
   void *ref = NULL;
   if (napi_get_cb_info(env, info, &argc, &handle, NULL, NULL) != napi_ok || argc < 1 ||
-      napi_typeof(env, handle, &type) != napi_ok || type != napi_external ||
+      napi_typeof(env, handle, &type) != napi_ok || type != napi_object ||
       napi_check_object_type_tag(env, handle, &HANDLE_TAG, &ours) != napi_ok || !ours ||
-      napi_get_value_external(env, handle, &ref) != napi_ok || ref == NULL)
+      napi_unwrap(env, handle, &ref) != napi_ok || ref == NULL)
     return bad_arg(env, "weakTarget() takes a handle made by weakRef()");
   napi_value target = NULL;
-  if (napi_get_reference_value(env, (napi_ref)ref, &target) != napi_ok) return NULL;
+  if (napi_get_reference_value(env, (napi_ref)ref, &target) != napi_ok) return failed(env, "weakTarget(): cannot read the reference");
   if (target != NULL) return target;
   napi_value undefined = NULL;
   napi_get_undefined(env, &undefined);

@@ -39,3 +39,15 @@ test('weakRef takes objects only, weakTarget only its handles', () => {
     assert.throws(() => weakTarget(bad), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' })
   }
 })
+
+test('a handle is an inert frozen object: used as a prototype or copied, it neither crashes nor passes for a handle', () => {
+  const target = {}
+  const ref = weakRef(target)
+  assert.ok(Object.isFrozen(ref))
+  const child = Object.create(ref)
+  const other = Object.setPrototypeOf({}, ref)
+  assert.throws(() => weakTarget(child), { code: 'ERR_INVALID_ARG_TYPE' })
+  assert.throws(() => weakTarget(other), { code: 'ERR_INVALID_ARG_TYPE' })
+  assert.throws(() => weakTarget({ ...ref }), { code: 'ERR_INVALID_ARG_TYPE' })
+  assert.equal(weakTarget(ref), target)
+})
