@@ -16,10 +16,10 @@
 // keep it, and its record, until a major collection). Twice a second
 // (SWEEP_MS) a sweep drops the ones collected and notes the ones whose
 // memory was released (the scope detached them: byteLength 0) while they
-// are still there: suspects. A suspect still there after a major collection whose
-// marking began after the last sweep looked at it (lib/collections.js says
-// why that moment, and not the close, is what counts) was reachable after
-// its scope closed: an escape. It is counted on the site, warned about once
+// are still there: suspects. A suspect still there after a major
+// collection whose marking began after the last sweep looked at it
+// (lib/collections.js says why that moment, and not the close, is what
+// counts) was reachable after its scope closed: an escape. It is counted on the site, warned about once
 // per site (SAMM_ESCAPE), published on the samm:escape channel, written to
 // the escape file if one is set (a profile that the next bake reads), and,
 // unless onEscape is 'warn', the site is demoted: its later allocations
@@ -144,9 +144,9 @@ function sweep () {
       if (rec.released) suspects--
       continue
     }
-    // Looked at now: held until the end of this job, so a marking under
-    // way may find it reachable; the time it counts as looked at is taken
-    // in a later task (stamp).
+    // Looked at now: held while the sweep runs, so a marking under way may
+    // find it reachable; the time it counts as looked at is taken in a
+    // later task (stamp).
     rec.touched = Infinity
     if (!rec.released && buf.byteLength === 0) {
       rec.released = true

@@ -256,7 +256,7 @@ class Tracer {
       }
     }
     this.pending = []
-    // Looking a record up holds its buffer until the end of this job, so a
+    // Looking a record up holds its buffer while the look-up runs, so a
     // marking under way may find it reachable: only a collection whose
     // marking began after this job may say it is still reachable. So the
     // time the records count as looked at is taken in a later task.
