@@ -16,9 +16,9 @@
 //     off in this mode, so the collection is exact), then looks each of the
 //     turn's closed allocations up through a weak reference: gone means it
 //     died in its request, still there means it outlived it: a timer that
-//     reads it 3 ms later, a zlib job still holding it. A full collection every
-//     SAMM_TRACE_GC_MS (100 ms) resolves the lifetimes of what outlives its
-//     request when no scope closes.
+//     reads it 3 ms later, a zlib job still holding it. A full collection
+//     every SAMM_TRACE_GC_MS (100 ms) resolves the lifetimes of what
+//     outlives its request when no scope closes.
 //   - sampled tracing forces no full collection. At most every
 //     YOUNG_SPACING_MS it forces a young-generation collection at the end of
 //     a turn in which scopes with traced allocations closed, and judges
@@ -224,18 +224,15 @@ class Tracer {
   judgeTurn () {
     this.judgeQueued = false
     if (this.pending.length === 0) return
+    const now = performance.now()
+    const collected = this.full || now >= this.nextYoung
     if (this.full) {
       fullCollection()
-      this.judgePending(true)
-      return
-    }
-    const now = performance.now()
-    const force = now >= this.nextYoung
-    if (force) {
+    } else if (collected) {
       this.nextYoung = now + YOUNG_SPACING_MS
       youngCollection()
     }
-    this.judgePending(force)
+    this.judgePending(collected)
   }
 
   // Judges the pending records: gone is died in its request; still there is
@@ -284,21 +281,21 @@ class Tracer {
     const now = performance.now()
     const list = this.liveList
     let i = list.length - 1
-    for (; i >= 0 && list[i].t0 > now - RECENT_MS; i--) {
-      const rec = list[i]
-      if (!rec.done && weakTarget(rec.ref) === undefined) this.died(rec, now)
-    }
+    for (; i >= 0 && list[i].t0 > now - RECENT_MS; i--) this.diedIfGone(list[i], now)
     const older = i + 1
     for (let n = Math.min(POLL_OLDER, older); n > 0; n--) {
       if (this.cursor >= older) this.cursor = 0
-      const rec = list[this.cursor++]
-      if (!rec.done && weakTarget(rec.ref) === undefined) this.died(rec, now)
+      this.diedIfGone(list[this.cursor++], now)
     }
     // Records that died leave the list once they are half of it.
     if (list.length - this.live.size > list.length / 2) {
       this.liveList = list.filter((rec) => !rec.done)
       this.cursor = 0
     }
+  }
+
+  diedIfGone (rec, now) {
+    if (!rec.done && weakTarget(rec.ref) === undefined) this.died(rec, now)
   }
 
   died (rec, end) {

@@ -22,7 +22,7 @@
 
 #include <stddef.h>
 
-/* Marks the handles this file makes, so that another external is refused. */
+/* Marks the handles this file makes, so that any other object is refused. */
 static const napi_type_tag HANDLE_TAG = {0x53414d4d7765616bULL, 0x7265662068616e64ULL};
 
 static void delete_ref(napi_env env, void *data, void *hint) {
