@@ -20,9 +20,12 @@
 //     every SAMM_TRACE_GC_MS (100 ms) resolves the lifetimes of what
 //     outlives its request when no scope closes.
 //   - sampled tracing forces no full collection. At most every
-//     YOUNG_SPACING_MS it forces a young-generation collection at the end of
-//     a turn in which scopes with traced allocations closed, and judges
-//     that turn's allocations as full tracing does: gone died in its
+//     YOUNG_SPACING_MS, at the end of a turn in which scopes with traced
+//     allocations closed and when the young generation is YOUNG_FULL full
+//     (so that it stands in for a collection the service was about to run:
+//     forced at any fullness, these cost the heavy shape a quarter of its
+//     CPU), it forces a young-generation collection and judges that turn's
+//     allocations as full tracing does: gone died in its
 //     request, still there outlived it (still there may also be a buffer
 //     already promoted and dead since: the safe side). These judgments see
 //     both outcomes alike, so a site whose buffers mostly outlive their
@@ -60,6 +63,10 @@ const DEATH_POLL_MS = 100 // sampled: how often deaths are looked for
 // where scopes with traced allocations closed, so that some allocations are
 // judged both ways at once (see the top of this file).
 const YOUNG_SPACING_MS = 500
+// Sampled: a forced young-generation collection only when the young
+// generation is at least this full, so that it stands in for one the
+// service was about to run anyway.
+const YOUNG_FULL = 0.75
 const RECENT_MS = 1000 // sampled: records this young are looked at on every poll
 const POLL_OLDER = 2000 // sampled: older records looked at per poll, in turn
 
@@ -109,6 +116,17 @@ function parseSample (text) {
   if (text === undefined || text === '') return 0
   if (!/^[1-9][0-9]*$/.test(text) || Number(text) > SAMPLE_MAX) return null
   return Number(text)
+}
+
+// How full the young generation is, from 0 to 1 (1 if the engine does not say).
+function youngFullness () {
+  for (const space of v8.getHeapSpaceStatistics()) {
+    if (space.space_name === 'new_space') {
+      const capacity = space.space_used_size + space.space_available_size
+      return capacity > 0 ? space.space_used_size / capacity : 1
+    }
+  }
+  return 1
 }
 
 function stampJudged (records) {
@@ -225,7 +243,7 @@ class Tracer {
     this.judgeQueued = false
     if (this.pending.length === 0) return
     const now = performance.now()
-    const collected = this.full || now >= this.nextYoung
+    const collected = this.full || (now >= this.nextYoung && youngFullness() >= YOUNG_FULL)
     if (this.full) {
       fullCollection()
     } else if (collected) {
