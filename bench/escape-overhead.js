@@ -5,7 +5,8 @@
 // samm.site(name, { class }) before the example loads, with the watch at
 // its default settings against the same with the watch off
 // (SAMM_ESCAPE_SAMPLE=0). Interleaved runs, autocannon on 127.0.0.1,
-// medians of the throughput and of the service's CPU time per request.
+// medians of the throughput and of the service's CPU time per request, and
+// of each pair's ratios.
 //
 //   node bench/escape-overhead.js [reps=5] [seconds=6] [examples=express,fastify,http] [shapes=heavy,small]
 
@@ -72,6 +73,7 @@ async function main () {
     for (const shape of shapes) {
       const on = { rps: [], cpu: [] }
       const off = { rps: [], cpu: [] }
+      const ratio = { rps: [], cpu: [] } // each pair's, watch on to off
       let escapes = 0
       let shortAllocs = 0
       for (let r = 0; r < reps; r++) {
@@ -88,6 +90,8 @@ async function main () {
         off.cpu.push(a.cpuUs)
         on.rps.push(b.rps)
         on.cpu.push(b.cpuUs)
+        ratio.rps.push(b.rps / a.rps)
+        ratio.cpu.push(b.cpuUs / a.cpuUs)
         if (b.stats && b.stats.sites) {
           for (const [name, s] of Object.entries(b.stats.sites)) {
             if (CLASSES.includes(`${name}:short`)) {
@@ -98,14 +102,15 @@ async function main () {
         }
         console.error(`${example} ${shape} ${r + 1}/${reps}: off ${a.rps.toFixed(0)} req/s ${a.cpuUs.toFixed(0)} us/req, watch ${b.rps.toFixed(0)} req/s ${b.cpuUs.toFixed(0)} us/req`)
       }
-      rows.push(`| ${example} | ${shape} | ${median(off.rps).toFixed(0)} | ${median(on.rps).toFixed(0)} | ${(median(on.rps) / median(off.rps)).toFixed(3)} | ` +
-        `${median(off.cpu).toFixed(0)} | ${median(on.cpu).toFixed(0)} | ${(median(on.cpu) / median(off.cpu)).toFixed(3)} | ${shortAllocs} | ${escapes} |`)
+      rows.push(`| ${example} | ${shape} | ${median(off.rps).toFixed(0)} | ${median(on.rps).toFixed(0)} | ${median(ratio.rps).toFixed(3)} | ` +
+        `${median(off.cpu).toFixed(0)} | ${median(on.cpu).toFixed(0)} | ${median(ratio.cpu).toFixed(3)} | ${shortAllocs} | ${escapes} |`)
     }
   }
   console.log('| example | shape | req/s, watch off | req/s, watch on | ratio | CPU µs/req, off | CPU µs/req, on | ratio | short allocations watched over | escapes |')
   console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|')
   for (const row of rows) console.log(row)
-  console.log(`\n${reps} interleaved pairs of ${seconds} s after a 3 s warm-up, 32 connections, node ${process.version}`)
+  console.log(`\n${reps} interleaved pairs of ${seconds} s after a 3 s warm-up, 32 connections, node ${process.version}; ` +
+    'ratios: the median of the pairs\' ratios (the two runs of a pair are seconds apart, so a slow stretch of the machine moves both)')
 }
 
 main()

@@ -8,12 +8,14 @@
 //                sampling heap profiler (profiler/preload.js);
 //   - sampled N: samm profile --sample N: one allocation in N traced, no
 //                full collection forced (a young-generation one at most
-//                every 500 ms), plus the same preload;
+//                every 500 ms, when the young generation is 3/4 full),
+//                plus the same preload;
 //   - env N:     SAMM_TRACE + SAMM_PROFILE_SAMPLE=N alone (a service started
 //                by its own process manager: no preload).
 // REPS interleaved runs of each (in an order that rotates), autocannon on 127.0.0.1, medians of the
 // throughput and of the service's CPU time per request (from /proc: on a
-// shared machine it moves less than the throughput does).
+// shared machine it moves less than the throughput does), and the medians
+// of each repetition's ratios to its run of the first configuration.
 //
 //   node bench/profile-overhead.js [reps=3] [seconds=8] [configs=off,full,sampled:100,sampled:1000,env:100,env:1000]
 
@@ -83,30 +85,38 @@ async function once (config) {
 }
 
 async function main () {
-  const results = new Map(configs.map((c) => [c, { rps: [], cpu: [] }]))
+  const results = new Map(configs.map((c) => [c, { rps: [], cpu: [], rpsRatio: [], cpuRatio: [] }]))
   for (let r = 0; r < reps; r++) {
     const line = []
+    const runs = new Map()
     // Each repetition starts at another configuration, so that none always
     // runs first (or right after the heaviest).
     const order = configs.map((c, i) => configs[(i + r) % configs.length])
     for (const c of order) {
       const m = await once(c)
-      results.get(c).rps.push(m.rps)
-      results.get(c).cpu.push(m.cpuUs)
+      runs.set(c, m)
       line.push(`${c} ${m.rps.toFixed(0)} req/s ${m.cpuUs.toFixed(0)} us/req`)
+    }
+    // Ratios within the repetition: its runs are minutes apart at most, so
+    // a slow stretch of the machine moves them together.
+    const base = runs.get(configs[0])
+    for (const [c, m] of runs) {
+      const res = results.get(c)
+      res.rps.push(m.rps)
+      res.cpu.push(m.cpuUs)
+      res.rpsRatio.push(m.rps / base.rps)
+      res.cpuRatio.push(m.cpuUs / base.cpuUs)
     }
     console.error(`repetition ${r + 1}/${reps}: ${line.join(', ')}`)
   }
-  const base = results.get(configs[0])
-  const rps0 = median(base.rps)
-  const cpu0 = median(base.cpu)
   console.log('| configuration | requests/s (median) | ratio | service CPU µs per request (median) | ratio |')
   console.log('|---|---:|---:|---:|---:|')
   for (const c of configs) {
-    const { rps, cpu } = results.get(c)
-    console.log(`| ${label(c)} | ${median(rps).toFixed(0)} | ${(median(rps) / rps0).toFixed(2)} | ${median(cpu).toFixed(0)} | ${(median(cpu) / cpu0).toFixed(2)} |`)
+    const { rps, cpu, rpsRatio, cpuRatio } = results.get(c)
+    console.log(`| ${label(c)} | ${median(rps).toFixed(0)} | ${median(rpsRatio).toFixed(2)} | ${median(cpu).toFixed(0)} | ${median(cpuRatio).toFixed(2)} |`)
   }
-  console.log(`\n${reps} interleaved repetitions of ${seconds} s after a 2 s warm-up, 32 connections, node ${process.version}; ratios to the first line`)
+  console.log(`\n${reps} interleaved repetitions of ${seconds} s after a 2 s warm-up, 32 connections, node ${process.version}; ` +
+    'ratios: the median over the repetitions of each one\'s ratio to its run of the first line')
 }
 
 main()
