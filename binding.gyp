@@ -28,6 +28,7 @@
       ],
       "sources": [
         "src/binding.c",
+        "src/napi_error.c",
         "src/weak_ref.c",
         "native/bake.c",
         "native/bump.c",

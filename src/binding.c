@@ -42,26 +42,17 @@
 #include <string.h>
 
 #include "samm.h"
+#include "napi_error.h"
 #include "weak_ref.h"
 
 /* ---- call checking (Node's common.h pattern) ---- */
 
-static void throw_last(napi_env env) {
-  bool pending = false;
-  napi_is_exception_pending(env, &pending);
-  if (pending) return;
-  const napi_extended_error_info *info = NULL;
-  napi_get_last_error_info(env, &info);
-  napi_throw_error(env, "ERR_SAMM_NAPI",
-                   info && info->error_message ? info->error_message : "Node-API call failed");
-}
-
-#define NAPI_CALL(env, call)         \
-  do {                               \
-    if ((call) != napi_ok) {         \
-      throw_last(env);               \
-      return NULL;                   \
-    }                                \
+#define NAPI_CALL(env, call)                           \
+  do {                                                 \
+    if ((call) != napi_ok) {                           \
+      samm_throw_napi(env, "Node-API call failed");    \
+      return NULL;                                     \
+    }                                                  \
   } while (0)
 
 #define NAPI_ASSERT(env, cond, code, msg)       \
@@ -355,7 +346,7 @@ static napi_value wrap_new(napi_env env, instance *inst, uint32_t id, bool stron
     *forbidden = true;
     return NULL;
   }
-  throw_last(env);
+  samm_throw_napi(env, "Node-API call failed");
   return NULL;
 }
 
@@ -962,7 +953,7 @@ NAPI_MODULE_INIT() {
       napi_add_env_cleanup_hook(env, cleanup, inst) != napi_ok) {
     samm_heap_destroy(inst->heap);
     free(inst);
-    throw_last(env);
+    samm_throw_napi(env, "Node-API call failed");
     return NULL;
   }
   inst->mailbox = data;

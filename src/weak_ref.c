@@ -22,6 +22,8 @@
 
 #include <stddef.h>
 
+#include "napi_error.h"
+
 /* Marks the handles this file makes, so that any other object is refused. */
 static const napi_type_tag HANDLE_TAG = {0x53414d4d7765616bULL, 0x7265662068616e64ULL};
 
@@ -31,10 +33,8 @@ static void delete_ref(napi_env env, void *data, void *hint) {
 }
 
 /* Throws an Error with code ERR_SAMM_NAPI (unless one is pending); returns NULL. */
-static napi_value failed(napi_env env, const char *message) {
-  bool pending = false;
-  napi_is_exception_pending(env, &pending);
-  if (!pending) napi_throw_error(env, "ERR_SAMM_NAPI", message);
+static napi_value failed(napi_env env, const char *what) {
+  samm_throw_napi(env, what);
   return NULL;
 }
 
@@ -49,16 +49,20 @@ napi_value samm_weak_ref(napi_env env, napi_callback_info info) {
   napi_value value = NULL;
   napi_valuetype type = napi_undefined;
   if (napi_get_cb_info(env, info, &argc, &value, NULL, NULL) != napi_ok || argc < 1 ||
-      napi_typeof(env, value, &type) != napi_ok || (type != napi_object && type != napi_function))
+      napi_typeof(env, value, &type) != napi_ok ||
+      (type != napi_object && type != napi_function))
     return bad_arg(env, "weakRef() takes an object");
   napi_ref ref = NULL;
   napi_value handle = NULL;
-  if (napi_create_reference(env, value, 0, &ref) != napi_ok) return failed(env, "weakRef(): cannot make a reference");
-  if (napi_create_object(env, &handle) != napi_ok || napi_wrap(env, handle, ref, delete_ref, NULL, NULL) != napi_ok) {
+  if (napi_create_reference(env, value, 0, &ref) != napi_ok)
+    return failed(env, "weakRef(): cannot make a reference");
+  if (napi_create_object(env, &handle) != napi_ok ||
+      napi_wrap(env, handle, ref, delete_ref, NULL, NULL) != napi_ok) {
     napi_delete_reference(env, ref);
     return failed(env, "weakRef(): cannot make a handle");
   }
-  if (napi_type_tag_object(env, handle, &HANDLE_TAG) != napi_ok || napi_object_freeze(env, handle) != napi_ok)
+  if (napi_type_tag_object(env, handle, &HANDLE_TAG) != napi_ok ||
+      napi_object_freeze(env, handle) != napi_ok)
     return failed(env, "weakRef(): cannot make a handle");
   return handle;
 }
@@ -75,7 +79,8 @@ napi_value samm_weak_target(napi_env env, napi_callback_info info) {
       napi_unwrap(env, handle, &ref) != napi_ok || ref == NULL)
     return bad_arg(env, "weakTarget() takes a handle made by weakRef()");
   napi_value target = NULL;
-  if (napi_get_reference_value(env, (napi_ref)ref, &target) != napi_ok) return failed(env, "weakTarget(): cannot read the reference");
+  if (napi_get_reference_value(env, (napi_ref)ref, &target) != napi_ok)
+    return failed(env, "weakTarget(): cannot read the reference");
   if (target != NULL) return target;
   napi_value undefined = NULL;
   napi_get_undefined(env, &undefined);

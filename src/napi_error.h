@@ -1,0 +1,12 @@
+/* napi_error.h: what the binding throws when a Node-API call fails. */
+#ifndef SAMM_NAPI_ERROR_H
+#define SAMM_NAPI_ERROR_H
+
+#include <node_api.h>
+
+/* Throws an Error with code ERR_SAMM_NAPI, unless an exception is pending
+ * already: "<what>: <Node-API's message for the last failed call>", or
+ * what alone when Node-API gives none. */
+void samm_throw_napi(napi_env env, const char *what);
+
+#endif
