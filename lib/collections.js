@@ -23,6 +23,7 @@
 const v8 = require('node:v8')
 const vm = require('node:vm')
 const { PerformanceObserver, constants } = require('node:perf_hooks')
+const { weakRef, weakTarget } = require('./binding')
 
 const MAJOR = constants.NODE_PERFORMANCE_GC_MAJOR
 const MINOR = constants.NODE_PERFORMANCE_GC_MINOR
@@ -40,7 +41,7 @@ function onEntries (list) {
     if (kind === MINOR) {
       // A young-generation collection is one pause: it marks from its start.
       const end = entry.startTime + entry.duration
-      for (const fn of everyCollection) fn(entry.startTime, end)
+      for (const fn of everyCollection) fn(entry.startTime, end, false)
     } else if (kind === INCREMENTAL) {
       if (marking === null) marking = entry.startTime
       seenSince = true
@@ -52,7 +53,7 @@ function onEntries (list) {
       seenSince = true
       const end = entry.startTime + entry.duration
       for (const fn of subscribers) fn(markStart, end)
-      for (const fn of everyCollection) fn(markStart, end)
+      for (const fn of everyCollection) fn(markStart, end, true)
     }
   }
 }
@@ -66,11 +67,11 @@ function onMajor (fn) {
 }
 
 /**
- * Calls fn(markStart, end) after each collection, young-generation ones
- * included (their markStart is their start), until the returned function
- * is called. What a young-generation collection leaves is not proven
- * reachable: it keeps what old objects, garbage or not, point at, and
- * never looks at objects already promoted.
+ * Calls fn(markStart, end, major) after each collection, young-generation
+ * ones included (their markStart is their start, major false), until the
+ * returned function is called. What a young-generation collection leaves
+ * is not proven reachable: it keeps what old objects, garbage or not, point
+ * at, and never looks at objects already promoted.
  */
 function onCollection (fn) {
   return subscribe(everyCollection, fn)
@@ -91,6 +92,28 @@ function subscribe (set, fn) {
       observer = null
     }
   }
+}
+
+// Collections seen: a weak reference to an object nothing else holds, which
+// any collection empties, young-generation ones included; when it is found
+// empty, the count goes up and a new one is made.
+let canary = null
+let seen = 0
+
+/**
+ * How many collections have run, as far as can be told now: at least one
+ * ran between two calls that return different counts, and none between
+ * two that return the same, unless no call came between two of them (the
+ * count then goes up by one for several).
+ */
+function collectionsSeen () {
+  if (canary === null) {
+    canary = weakRef({})
+  } else if (weakTarget(canary) === undefined) {
+    seen++
+    canary = weakRef({})
+  }
+  return seen
 }
 
 let gc = null
@@ -120,4 +143,4 @@ function youngCollection () {
   gc({ type: 'minor' })
 }
 
-module.exports = { onMajor, onCollection, fullCollection, youngCollection }
+module.exports = { onMajor, onCollection, fullCollection, youngCollection, collectionsSeen }

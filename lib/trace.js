@@ -26,8 +26,7 @@
 //     forced at any fullness, these cost the heavy shape a quarter of its
 //     CPU), it forces a young-generation collection and judges that turn's
 //     allocations as full tracing does: gone died in its
-//     request, still there outlived it (still there may also be a buffer
-//     already promoted and dead since: the safe side). These judgments see
+//     request, still there outlived it. These judgments see
 //     both outcomes alike, so a site whose buffers mostly outlive their
 //     request gets outlived verdicts. In other turns an allocation counts as
 //     died in its request only if one of the service's own collections,
@@ -38,6 +37,12 @@
 //     marking began after that point (lib/collections.js), or at the end;
 //     any other is undecided, and undecided allocations never count as
 //     having died in their request.
+//     A young-generation collection judges only the allocations no
+//     collection preceded since they were made: an earlier one may have
+//     promoted a buffer (it was in use then), and a promoted buffer stays
+//     until a major collection, dead or not. Counting it as outliving its
+//     request would be the safe side, but at a minimum of 1,000 decided
+//     allocations, all in their request, a busy site always had one.
 // A finaliser alone could not judge: it may run several collections late.
 // What is still alive when the profile is written is censored: counted as
 // outliving its request, never as dying at the end.
@@ -52,7 +57,7 @@ const os = require('node:os')
 const path = require('node:path')
 const v8 = require('node:v8')
 const { performance } = require('node:perf_hooks')
-const { onCollection, fullCollection, youngCollection } = require('./collections')
+const { onCollection, fullCollection, youngCollection, collectionsSeen } = require('./collections')
 const { weakRef, weakTarget } = require('./binding')
 
 const BINS = 160
@@ -156,8 +161,10 @@ class Tracer {
     this.registry = this.full ? new FinalizationRegistry((rec) => this.died(rec, performance.now())) : null
     this.pending = [] // records of closed scopes, judged at the end of the turn
     this.after = new Set() // sampled: records still there when judged
+    this.afterOld = new Set() // sampled: the same, that only a major collection can judge
     this.judgeQueued = false
     this.nextYoung = 0 // sampled: no forced young-generation collection before this time
+    this.lastEnd = -Infinity // sampled: when the last collection reported ended
     this.judge = () => this.judgeTurn()
     this.written = false
     this.timer = null
@@ -169,7 +176,7 @@ class Tracer {
       this.timer = setInterval(() => fullCollection(), gcMs)
       this.timer.unref()
     } else {
-      this.stopMajor = onCollection((markStart) => this.afterCollection(markStart))
+      this.stopMajor = onCollection((markStart, end, major) => this.afterCollection(markStart, end, major))
       this.timer = setInterval(() => this.pollDeaths(), DEATH_POLL_MS)
       this.timer.unref()
     }
@@ -201,7 +208,8 @@ class Tracer {
     const e = this.entry(name, size)
     e.allocs++
     const scopeRec = scope === undefined ? null : this.scopeRecord(scope)
-    const rec = { e, t0: performance.now(), scope: scopeRec, ref: weakRef(buf), verdict: UNJUDGED, judgedAt: Infinity, done: false }
+    // seen: collections seen by then (sampled: see judgePending).
+    const rec = { e, t0: performance.now(), seen: this.full ? 0 : collectionsSeen(), scope: scopeRec, ref: weakRef(buf), verdict: UNJUDGED, judgedAt: Infinity, done: false }
     if (scopeRec !== null) {
       scopeRec.records.push(rec)
       this.queueJudge()
@@ -246,23 +254,31 @@ class Tracer {
     const collected = this.full || (now >= this.nextYoung && youngFullness() >= YOUNG_FULL)
     if (this.full) {
       fullCollection()
+      this.judgePending(true)
     } else if (collected) {
       this.nextYoung = now + YOUNG_SPACING_MS
+      const seen = collectionsSeen()
       youngCollection()
+      this.judgePending(true, seen)
+    } else {
+      this.judgePending(false)
     }
-    this.judgePending(collected)
   }
 
   // Judges the pending records: gone is died in its request; still there is
   // outlived when a collection just ran (exact), else undecided as yet.
-  judgePending (collected) {
+  // youngSince: when the collection was a young-generation one, the
+  // collections seen just before it; a record that one of those may have
+  // promoted (any ran since it was made) is not judged by it: a promoted
+  // buffer stays until a major collection, dead or not.
+  judgePending (collected, youngSince) {
     const seen = []
     for (const rec of this.pending) {
       if (rec.done) continue
       const there = weakTarget(rec.ref) !== undefined
       if (!there) {
         rec.verdict = IN_REQUEST
-      } else if (collected) {
+      } else if (collected && (youngSince === undefined || rec.seen === youngSince)) {
         rec.verdict = OUTLIVED
       } else {
         rec.verdict = AFTER
@@ -278,15 +294,30 @@ class Tracer {
     if (seen.length > 0) setImmediate(stampJudged, seen)
   }
 
-  // Sampled: a collection whose marking began at markStart. A record still
-  // there after it counts as outliving its request; after a young-generation
-  // collection that may also be a buffer that died once promoted, or that
-  // only garbage held: the safe side, since it keeps a site off short.
-  afterCollection (markStart) {
+  // Sampled: a collection whose marking began at markStart (and whose pause
+  // ended at end). A record still there after it counts as outliving its
+  // request; after a young-generation collection only if no collection ran
+  // between its allocation and this one (else it may have been promoted,
+  // and a promoted buffer stays until a major collection, dead or not).
+  // Still there after a young-generation collection may also be a buffer
+  // that only garbage in the old generation held: the safe side, since it
+  // keeps a site off short.
+  afterCollection (markStart, end, major) {
+    const before = this.lastEnd
+    this.lastEnd = end
     for (const rec of this.after) {
       if (rec.judgedAt >= markStart) continue
       this.after.delete(rec)
-      if (!rec.done && weakTarget(rec.ref) !== undefined) rec.verdict = OUTLIVED
+      // Made before an earlier collection: from now on only a major one can
+      // tell, so it waits apart (young-generation collections come often).
+      if (!major && rec.t0 <= before) this.afterOld.add(rec)
+      else if (weakTarget(rec.ref) !== undefined) rec.verdict = OUTLIVED
+    }
+    if (!major) return
+    for (const rec of this.afterOld) {
+      if (rec.judgedAt >= markStart) continue
+      this.afterOld.delete(rec)
+      if (weakTarget(rec.ref) !== undefined) rec.verdict = OUTLIVED
     }
   }
 
@@ -321,6 +352,7 @@ class Tracer {
     rec.done = true
     this.live.delete(rec)
     this.after.delete(rec)
+    this.afterOld.delete(rec)
     const s = rec.scope
     const e = rec.e
     if (s === null) {
@@ -350,7 +382,7 @@ class Tracer {
     if (!this.full) fullCollection()
     const now = performance.now()
     this.judgePending(true)
-    this.afterCollection(now)
+    this.afterCollection(now, now, true)
     const survivors = new Map()
     for (const rec of this.live) {
       const buf = weakTarget(rec.ref)
