@@ -23,8 +23,8 @@
 //     YOUNG_SPACING_MS, at the end of a turn in which scopes with traced
 //     allocations closed and when the young generation is YOUNG_FULL full
 //     (so that it stands in for a collection the service was about to run:
-//     forced at any fullness, these cost the heavy shape a quarter of its
-//     CPU), it forces a young-generation collection and judges that turn's
+//     forced at any fullness, these raised the heavy shape's CPU per request
+//     by a quarter), it forces a young-generation collection and judges that turn's
 //     allocations as full tracing does: gone died in its
 //     request, still there outlived it. These judgments see
 //     both outcomes alike, so a site whose buffers mostly outlive their
