@@ -13,6 +13,7 @@
 const path = require('node:path')
 const { spawnSync } = require('node:child_process')
 const { median } = require('../median')
+const { cpuPerRequest } = require('./request-loop')
 
 const ROOT = path.join(__dirname, '..', '..')
 
@@ -35,21 +36,7 @@ if (process.argv[2] === '--child') {
     for (const p of parts) n += p.copy(b, n)
     return n
   }
-  const main = async () => {
-    const requests = Number(process.argv[3])
-    let us = 0
-    for (let round = 0; round < 3; round++) {
-      const t0 = process.cpuUsage()
-      for (let i = 0; i < requests; i++) {
-        await samm.run(() => request(i))
-        if (i % 32 === 0) await new Promise((resolve) => setImmediate(resolve))
-      }
-      const c = process.cpuUsage(t0)
-      us = (c.user + c.system) / requests
-    }
-    process.stdout.write(`${us}\n`)
-  }
-  main()
+  cpuPerRequest(samm, Number(process.argv[3]), request).then((us) => process.stdout.write(`${us}\n`))
   return
 }
 

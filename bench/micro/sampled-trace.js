@@ -22,6 +22,7 @@ const os = require('node:os')
 const fs = require('node:fs')
 const { spawnSync } = require('node:child_process')
 const { median } = require('../median')
+const { cpuPerRequest } = require('./request-loop')
 
 const ROOT = path.join(__dirname, '..', '..')
 
@@ -29,21 +30,7 @@ if (process.argv[2] === '--child') {
   const samm = require(ROOT)
   const { render } = require(path.join(ROOT, 'examples', 'workload'))
   const url = `/?id=7&shape=${process.argv[4]}`
-  const main = async () => {
-    const requests = Number(process.argv[3])
-    let us = 0
-    for (let round = 0; round < 3; round++) {
-      const t0 = process.cpuUsage()
-      for (let i = 0; i < requests; i++) {
-        await samm.run(() => render(url).length)
-        if (i % 32 === 0) await new Promise((resolve) => setImmediate(resolve))
-      }
-      const c = process.cpuUsage(t0)
-      us = (c.user + c.system) / requests
-    }
-    process.stdout.write(`${us}\n`)
-  }
-  main()
+  cpuPerRequest(samm, Number(process.argv[3]), () => render(url).length).then((us) => process.stdout.write(`${us}\n`))
   return
 }
 
