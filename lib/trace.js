@@ -251,11 +251,10 @@ class Tracer {
     this.judgeQueued = false
     if (this.pending.length === 0) return
     const now = performance.now()
-    const collected = this.full || (now >= this.nextYoung && youngFullness() >= YOUNG_FULL)
     if (this.full) {
       fullCollection()
       this.judgePending(true)
-    } else if (collected) {
+    } else if (now >= this.nextYoung && youngFullness() >= YOUNG_FULL) {
       this.nextYoung = now + YOUNG_SPACING_MS
       const seen = collectionsSeen()
       youngCollection()

@@ -47,12 +47,9 @@
 
 /* ---- call checking (Node's common.h pattern) ---- */
 
-#define NAPI_CALL(env, call)                           \
-  do {                                                 \
-    if ((call) != napi_ok) {                           \
-      samm_throw_napi(env, "Node-API call failed");    \
-      return NULL;                                     \
-    }                                                  \
+#define NAPI_CALL(env, call)                                                    \
+  do {                                                                          \
+    if ((call) != napi_ok) return samm_throw_napi(env, "Node-API call failed"); \
   } while (0)
 
 #define NAPI_ASSERT(env, cond, code, msg)       \
@@ -346,8 +343,7 @@ static napi_value wrap_new(napi_env env, instance *inst, uint32_t id, bool stron
     *forbidden = true;
     return NULL;
   }
-  samm_throw_napi(env, "Node-API call failed");
-  return NULL;
+  return samm_throw_napi(env, "Node-API call failed");
 }
 
 /* ---- instance ---- */
@@ -953,8 +949,7 @@ NAPI_MODULE_INIT() {
       napi_add_env_cleanup_hook(env, cleanup, inst) != napi_ok) {
     samm_heap_destroy(inst->heap);
     free(inst);
-    samm_throw_napi(env, "Node-API call failed");
-    return NULL;
+    return samm_throw_napi(env, "Node-API call failed");
   }
   inst->mailbox = data;
 

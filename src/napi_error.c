@@ -3,10 +3,10 @@
 
 #include <stdio.h>
 
-void samm_throw_napi(napi_env env, const char *what) {
+napi_value samm_throw_napi(napi_env env, const char *what) {
   bool pending = false;
   napi_is_exception_pending(env, &pending);
-  if (pending) return;
+  if (pending) return NULL;
   const napi_extended_error_info *info = NULL;
   char message[256];
   if (napi_get_last_error_info(env, &info) == napi_ok && info != NULL &&
@@ -15,4 +15,5 @@ void samm_throw_napi(napi_env env, const char *what) {
   else
     snprintf(message, sizeof message, "%s", what);
   napi_throw_error(env, "ERR_SAMM_NAPI", message);
+  return NULL;
 }

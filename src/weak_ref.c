@@ -32,12 +32,6 @@ static void delete_ref(napi_env env, void *data, void *hint) {
   napi_delete_reference(env, (napi_ref)data);
 }
 
-/* Throws an Error with code ERR_SAMM_NAPI (unless one is pending); returns NULL. */
-static napi_value failed(napi_env env, const char *what) {
-  samm_throw_napi(env, what);
-  return NULL;
-}
-
 /* Throws a TypeError with code ERR_INVALID_ARG_TYPE; returns NULL. */
 static napi_value bad_arg(napi_env env, const char *message) {
   napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", message);
@@ -55,15 +49,15 @@ napi_value samm_weak_ref(napi_env env, napi_callback_info info) {
   napi_ref ref = NULL;
   napi_value handle = NULL;
   if (napi_create_reference(env, value, 0, &ref) != napi_ok)
-    return failed(env, "weakRef(): cannot make a reference");
+    return samm_throw_napi(env, "weakRef(): cannot make a reference");
   if (napi_create_object(env, &handle) != napi_ok ||
       napi_wrap(env, handle, ref, delete_ref, NULL, NULL) != napi_ok) {
     napi_delete_reference(env, ref);
-    return failed(env, "weakRef(): cannot make a handle");
+    return samm_throw_napi(env, "weakRef(): cannot make a handle");
   }
   if (napi_type_tag_object(env, handle, &HANDLE_TAG) != napi_ok ||
       napi_object_freeze(env, handle) != napi_ok)
-    return failed(env, "weakRef(): cannot make a handle");
+    return samm_throw_napi(env, "weakRef(): cannot make a handle");
   return handle;
 }
 
@@ -80,7 +74,7 @@ napi_value samm_weak_target(napi_env env, napi_callback_info info) {
     return bad_arg(env, "weakTarget() takes a handle made by weakRef()");
   napi_value target = NULL;
   if (napi_get_reference_value(env, (napi_ref)ref, &target) != napi_ok)
-    return failed(env, "weakTarget(): cannot read the reference");
+    return samm_throw_napi(env, "weakTarget(): cannot read the reference");
   if (target != NULL) return target;
   napi_value undefined = NULL;
   napi_get_undefined(env, &undefined);

@@ -39,8 +39,7 @@ const requests = Number(process.argv[3]) || 20000
 const shape = process.argv[4] || 'heavy'
 const configs = (process.argv[5] || '0,100,1000').split(',')
 
-function once (config) {
-  const sample = config
+function once (sample) {
   const file = path.join(os.tmpdir(), `samm-sampled-trace-${process.pid}.profile`)
   const env = { ...process.env, SAMM_RETAINERS: '0' }
   delete env.SAMM_TRACE
@@ -50,7 +49,7 @@ function once (config) {
     env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit']
   })
   fs.rmSync(file, { force: true })
-  if (c.status !== 0) throw new Error(`the run of ${config} failed`)
+  if (c.status !== 0) throw new Error(`the run at sample ${sample} failed`)
   return Number(c.stdout)
 }
 
