@@ -1,12 +1,12 @@
 'use strict'
 // Whole request chunks lent by the native heap, kept across scopes. A scope
 // takes a chunk and bumps views in it; at its close the chunk is recycled
-// (binding.recycle): the ArrayBuffer the scope used is detached - every view
+// (below): the ArrayBuffer the scope used is detached - every view
 // it handed out then reads as length 0 - and a fresh one over the same
 // memory waits in the binding's pool for the next scope.
 //
 // A scope that outgrows its first chunk takes spans: blocks of SPAN_CHUNKS
-// chunks, pooled the same way, so that a large scope pays one re-wrap per
+// chunks, pooled the same way, so that a large scope pays one recycle per
 // span instead of one per chunk. Where most recent scopes were that large,
 // new scopes start in a span. An allocation larger than a span is a block
 // of its own, lent for that scope only and given back at its close.
@@ -18,18 +18,91 @@
 // ab.transfer()) is not reused: its memory comes back through its finaliser
 // once the moved view is gone (src/binding.c).
 //
-// Why a re-wrap through Node-API and not ArrayBuffer.prototype.transfer: the
-// ArrayBuffer transfer() makes is not marked untransferable, so postMessage
-// could move scope memory to another thread, and from Node 24 on marking it
-// (worker_threads.markAsUntransferable) sets a detach key that nothing but
-// Node itself can detach with. The ArrayBuffers Node-API wraps are marked
-// by Node, and SAMM can detach them on every Node line.
+// How a chunk or span is recycled at the close. ArrayBuffer.prototype.transfer
+// (on Node 20 too: findTransfer) moves the memory
+// to a fresh ArrayBuffer, which detaches the scope's; the binding parks the
+// loan (binding.park) and the fresh ArrayBuffer waits in this file's pool
+// until a scope takes it (binding.unpark). A new external ArrayBuffer per
+// close made through Node-API instead (binding.recycle, which pools it in
+// the binding) cost the heavy shape of bench/run.js about a tenth of its
+// throughput, most of it in the collector's work, and so did a Node-API
+// reference per close to the fresh ArrayBuffer. Without a native transfer()
+// the binding re-wraps.
+//
+// Node marks the external ArrayBuffers Node-API makes untransferable, so
+// postMessage copies or refuses them. The fresh ones are marked too where
+// the mark still lets transfer() detach them (Node 20-23); from Node 24 on
+// the mark sets a detach key that nothing but Node can use, so they stay
+// unmarked: a caller that posts a scope view's ArrayBuffer in a transfer
+// list moves the scope's whole chunk, as a BYOB read does, and every view
+// of that scope then reads as length 0. The memory is safe either way: a
+// loan found detached by someone else is never reused.
 
+const v8 = require('node:v8')
+const vm = require('node:vm')
+const { markAsUntransferable } = require('node:worker_threads')
 const binding = require('./binding')
 const { counters } = require('./counters')
 
+function isNative (fn) {
+  return typeof fn === 'function' && /\{\s*\[native code\]\s*\}\s*$/.test(Function.prototype.toString.call(fn))
+}
+
+// ArrayBuffer.prototype.transfer, taken at load so that a later patch of the
+// prototype changes nothing here; null when there is no native one. Node 20's
+// V8 has it behind --harmony-rab-gsab-transfer, a flag read when a context is
+// created: it is set just long enough to create a private context and take
+// the builtin from there. The ArrayBuffers that builtin makes have that
+// context's prototype, which is emptied and chained to this one, so they
+// behave as this realm's (instanceof ArrayBuffer, constructor, slice).
+function findTransfer () {
+  const own = ArrayBuffer.prototype.transfer
+  if (own !== undefined) return isNative(own) ? own : null
+  let found
+  try {
+    v8.setFlagsFromString('--harmony-rab-gsab-transfer')
+    try {
+      found = vm.runInNewContext('[ArrayBuffer.prototype.transfer, ArrayBuffer.prototype]')
+    } finally {
+      v8.setFlagsFromString('--no-harmony-rab-gsab-transfer')
+    }
+  } catch {
+    return null
+  }
+  const [builtin, proto] = found
+  if (!isNative(builtin)) return null
+  for (const key of Reflect.ownKeys(proto)) delete proto[key]
+  Object.setPrototypeOf(proto, ArrayBuffer.prototype)
+  // The memory must move, not be copied.
+  const probe = new ArrayBuffer(8)
+  new Uint8Array(probe)[0] = 1
+  const moved = builtin.call(probe)
+  if (probe.byteLength !== 0 || new Uint8Array(moved)[0] !== 1) return null
+  return builtin
+}
+
+const transfer = findTransfer()
+
+// Whether a marked ArrayBuffer can still be moved by transfer().
+const markKeepsTransfer = transfer !== null && (() => {
+  const probe = new ArrayBuffer(8)
+  markAsUntransferable(probe)
+  try {
+    transfer.call(probe)
+    return true
+  } catch {
+    return false
+  }
+})()
+
 const SPAN_CHUNKS = 4 // src/binding.c agrees
 const mailbox = binding.mailbox // [take()'s loan id, pooled chunks, pooled span bytes]
+
+// Parked chunks and spans (transfer() only), as [loan id, ArrayBuffer, ...];
+// the most recently used is taken first.
+const parkedChunks = []
+const parkedSpans = []
+let lastToken = -1
 
 /** Bytes of a span: SPAN_CHUNKS chunks. */
 function spanSize () { return SPAN_CHUNKS * counters.chunkSize }
@@ -42,28 +115,64 @@ function spanSize () { return SPAN_CHUNKS * counters.chunkSize }
  */
 function take (size, zero = false) {
   counters.chunkTakes++
-  return withRoom(() => binding.take(size, zero))
+  const parked = size <= counters.chunkSize ? parkedChunks : size === spanSize() ? parkedSpans : null
+  if (parked !== null && parked.length > 0) {
+    const ab = parked.pop()
+    lastToken = parked.pop()
+    binding.unpark(lastToken)
+    return ab
+  }
+  const ab = withRoom(() => binding.take(size, zero))
+  lastToken = mailbox[0]
+  return ab
 }
 
 /** The loan id of the ArrayBuffer the last take() returned. */
-function lastId () { return mailbox[0] }
+function lastId () { return lastToken }
 
 /**
- * Gives a loan back at its scope's close: a chunk or span goes back to the
- * pool behind a fresh ArrayBuffer, a block back to the heap. Never throws.
+ * Gives a loan back at its scope's close, ab being the ArrayBuffer take()
+ * returned for it: a chunk or span goes back to the pool behind a fresh
+ * ArrayBuffer, a block back to the heap. Never throws.
  */
-function giveBack (id, large) {
+function giveBack (id, ab, large) {
   try {
-    if (!(large ? binding.release(id) : binding.recycle(id))) counters.movedBlocks++
+    if (!(large ? binding.release(id) : recycle(id, ab))) counters.movedBlocks++
   } catch {
     // Nothing throws from a close: a loan the binding could not take back
     // (the environment shutting down) comes back through its finaliser.
   }
 }
 
+function recycle (id, ab) {
+  let fresh = null
+  if (transfer !== null) {
+    try {
+      fresh = transfer.call(ab)
+    } catch {
+      // Detached by someone else: binding.recycle marks the loan moved.
+    }
+  }
+  if (fresh === null) return binding.recycle(id)
+  if (binding.park(id, fresh)) {
+    if (markKeepsTransfer) markAsUntransferable(fresh)
+    const parked = fresh.byteLength === counters.chunkSize ? parkedChunks : parkedSpans
+    parked.push(id, fresh)
+  }
+  return true
+}
+
 /** Hands every pooled chunk and span back to the native heap. Returns how many. */
 function releaseChunks () {
-  return binding.releasePool()
+  let n = binding.releasePool()
+  for (const parked of [parkedChunks, parkedSpans]) {
+    while (parked.length > 0) {
+      const ab = parked.pop()
+      binding.drop(parked.pop(), ab)
+      n++
+    }
+  }
+  return n
 }
 
 // How scopes ran lately: up by one for each that used more than a chunk,
@@ -85,7 +194,10 @@ function noteScopeSize (large) {
 
 /** Chunks and spans waiting in the pool: { chunks, spanBytes }. */
 function pooled () {
-  return { chunks: mailbox[1], spanBytes: mailbox[2] }
+  return {
+    chunks: mailbox[1] + parkedChunks.length / 2,
+    spanBytes: mailbox[2] + parkedSpans.length / 2 * spanSize()
+  }
 }
 
 /**

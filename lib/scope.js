@@ -46,23 +46,23 @@ function scopeClosed () {
 class Scope {
   #state = OPEN
   #first = -1 // loan id of the first chunk (or span) taken, handed back at close
-  #more = null // loan ids of any taken after it: an array, made only for scopes that need one
+  #firstAb = null // its ArrayBuffer
+  #more = null // any taken after it, as [id, ArrayBuffer, ...]: made only for scopes that need one
   #ab = null // the chunk being bumped
   #off = 0
   #end = 0
   #zeroed = 0 // bytes of #ab from #off up to here are zero
   #whole = null // a view over all of #ab, for zeroing ahead
   #allocs = 0
-  #large = null // loan ids of blocks larger than a span, handed back at close
-  // The ArrayBuffers of the chunks and spans left behind, and of the blocks
-  // larger than a span: held until the close, so that the binding finds
-  // each one intact there and pools or frees it. (One collected before the
-  // close could also be one whose memory a caller moved away: the binding
-  // would have to wait for its finaliser.) A block's above all: its
+  // Blocks larger than a span, as [id, ArrayBuffer, ...], handed back at close.
+  // Every loan's ArrayBuffer is held until the close, so that the binding
+  // finds each one intact there and pools or frees it. (One collected before
+  // the close could also be one whose memory a caller moved away: the
+  // binding would have to wait for its finaliser.) A block's above all: its
   // finaliser would end the loan while the scope still holds its id, and
   // the close would then hand back whatever loan took that id since -
   // another scope's block, still being written to a socket.
-  #kept = null
+  #large = null
   #pending = 0 // waitFor() promises not yet settled
   #heapOnly = counters.disabled ? OFF : 0 // REFUSED or OFF: every allocation from the V8 heap
   #held = 0 // bytes of the chunks, spans and blocks taken (admission learns from it)
@@ -163,7 +163,7 @@ class Scope {
     let ab
     try {
       // A scope that outgrew its first chunk is a large one: it goes on in
-      // spans, one re-wrap at close for several chunks' worth. Where
+      // spans, one recycle at close for several chunks' worth. Where
       // scopes lately were large, a new one starts in a span.
       const chunk = this.#first === -1 && size <= counters.chunkSize && !scopesRunLarge()
       ab = take(chunk ? 0 : spanSize())
@@ -176,10 +176,14 @@ class Scope {
     }
     this.#held += ab.byteLength
     const id = lastId()
-    if (this.#ab !== null) this.#keep(this.#ab)
-    if (this.#first === -1) this.#first = id
-    else if (this.#more === null) this.#more = [id]
-    else this.#more.push(id)
+    if (this.#first === -1) {
+      this.#first = id
+      this.#firstAb = ab
+    } else if (this.#more === null) {
+      this.#more = [id, ab]
+    } else {
+      this.#more.push(id, ab)
+    }
     this.#ab = ab
     this.#whole = null
     this.#zeroed = 0
@@ -187,11 +191,6 @@ class Scope {
     this.#end = ab.byteLength
     this.#allocs++
     return new SammBuffer(ab, 0, size)
-  }
-
-  #keep (ab) {
-    if (this.#kept === null) this.#kept = [ab]
-    else this.#kept.push(ab)
   }
 
   // Larger than a span: a block of its own, lent until the close (zero:
@@ -212,9 +211,8 @@ class Scope {
       return zero ? heapFallback(size).fill(0) : heapFallback(size)
     }
     this.#held += ab.byteLength
-    this.#keep(ab)
-    if (this.#large === null) this.#large = [lastId()]
-    else this.#large.push(lastId())
+    if (this.#large === null) this.#large = [lastId(), ab]
+    else this.#large.push(lastId(), ab)
     this.#allocs++
     return new SammBuffer(ab, 0, size)
   }
@@ -258,18 +256,18 @@ class Scope {
     this.#state = CLOSED
     if (tracer !== null) tracer.scopeClosed(this)
     const first = this.#first
+    const firstAb = this.#firstAb
     const more = this.#more
     const large = this.#large
     noteScopeSize(more !== null || this.#off > counters.chunkSize)
-    this.#more = this.#large = this.#whole = null
+    this.#more = this.#large = this.#whole = this.#firstAb = this.#ab = null
     this.#first = -1
     this.#end = this.#off = this.#zeroed = 0
     counters.scopesOpen--
     counters.scopeAllocs += this.#allocs
-    if (first !== -1) giveBack(first, false)
-    if (more !== null) for (let i = 0; i < more.length; i++) giveBack(more[i], false)
-    if (large !== null) for (let i = 0; i < large.length; i++) giveBack(large[i], true)
-    this.#kept = this.#ab = null // held until the loans were back
+    if (first !== -1) giveBack(first, firstAb, false)
+    if (more !== null) for (let i = 0; i < more.length; i += 2) giveBack(more[i], more[i + 1], false)
+    if (large !== null) for (let i = 0; i < large.length; i += 2) giveBack(large[i], large[i + 1], true)
     if (channels.scopeLong.hasSubscribers) scopeReleased(this, counters.longScopeMs)
     if (this.#admission !== null) this.#admission.released(this)
   }

@@ -6,16 +6,19 @@
  * Every piece of heap memory JavaScript can see is a loan: a whole chunk, a
  * span or a large block lent to the JavaScript scopes (which bump views in
  * it themselves), or a medium or long block shown as one Buffer. A loan is
- * shown through one external ArrayBuffer at a time - its wrap. Node marks
- * such ArrayBuffers untransferable (postMessage copies or refuses them, by
- * Node line), and only this file detaches them. A wrap's finaliser runs once
- * no ArrayBuffer anywhere refers to the memory any more: that is how a loan
- * JavaScript lost (a dropped Buffer, a scope never closed) comes back.
+ * shown through one ArrayBuffer at a time - its wrap: an external one made
+ * here, which Node marks untransferable (postMessage copies or refuses it,
+ * by Node line), or one transfer() moved it to (below). A loan's finaliser
+ * runs once no ArrayBuffer anywhere refers to the memory any more: that is
+ * how a loan JavaScript lost (a dropped Buffer, a scope never closed) comes
+ * back.
  *
  * Chunks and spans between scopes wait in this file's pools (first in,
  * first out), wrapped and strongly held; a scope takes one, and at its close
  * has it recycled: the wrap the scope used is detached - every view of it
- * then reads as length 0 - and a fresh wrap goes back to the pool.
+ * then reads as length 0 - and a fresh wrap goes back to the pool. Where
+ * lib/chunks.js has ArrayBuffer.prototype.transfer (Node 20 included), it
+ * does that itself and only tells this file (park() below).
  *
  * A caller may move the memory out of a wrap itself (a BYOB stream read,
  * ArrayBuffer.prototype.transfer), and post the ArrayBuffer it moved to to
@@ -98,6 +101,7 @@ typedef struct loan {
   uint32_t next;      /* the next free record, or the next loan in its pool */
   uint8_t kind;       /* loan_kind */
   bool pooled;        /* waiting in a pool: its wrap was never shown to JavaScript */
+  bool parked;        /* waiting in lib/chunks.js's pool (park()) */
   bool moved;         /* its wrap was detached by someone else */
   bool wrapping;      /* a wrap is being created: its finaliser must not end the loan */
   bool wrap_lost;     /* ... and that finaliser ran already (the creation failed) */
@@ -258,7 +262,7 @@ static void teardown(instance *inst, uint32_t cleaned) {
   bool scoped = napi_open_handle_scope(env, &hs) == napi_ok;
   for (uint32_t id = 0; id < inst->loan_count; id++) {
     loan *l = &inst->loans[id];
-    if (l->kind == LOAN_FREE || l->pooled) continue;
+    if (l->kind == LOAN_FREE || l->pooled || l->parked) continue;
     bool intact = !l->moved && scoped && id != cleaned && wrap_get(env, l, NULL) == WRAP_INTACT;
     if (!intact) samm_heap_keep_mapped(inst->heap, l->ptr);
   }
@@ -536,6 +540,7 @@ static napi_value recycle(napi_env env, napi_callback_info info) {
   bool gone;
   loan *l = arg_loan(env, inst, argv[0], &id, &gone);
   if (l == NULL) return gone ? boolean(env, false) : NULL;
+  NAPI_ASSERT(env, !l->parked, "ERR_SAMM_INVALID_ARG", "a parked loan is unparked or dropped");
   napi_value old;
   if (l->moved || wrap_get(env, l, &old) != WRAP_INTACT) {
     l->moved = true;
@@ -555,6 +560,88 @@ static napi_value recycle(napi_env env, napi_callback_info info) {
   return boolean(env, true);
 }
 
+/* Where it has transfer(), lib/chunks.js recycles chunks and spans
+ * itself (file comment): at a close it moves the memory to a fresh
+ * ArrayBuffer and parks the loan here while the fresh one waits in its own
+ * pool, and a scope taking it unparks it. A parked loan's memory is read by
+ * nothing but that pool, so teardown may unmap it. The binding keeps no
+ * reference to the ArrayBuffers transfer() makes (a reference per close cost
+ * the collector more than the re-wrap it replaces): such a loan's wrap is
+ * gone for this file, so teardown keeps a shown one mapped, and
+ * collectedBytes() does not count it. The fresh ArrayBuffer keeps the
+ * loan's first wrap's backing store, so the finaliser still runs only once
+ * no ArrayBuffer refers to the memory. */
+
+/* The loan named by token v, checked as the ArrayBuffer ab over its whole
+ * memory; NULL with a TypeError otherwise, or without one (*gone set) when
+ * the loan has ended. */
+static loan *arg_moved_loan(napi_env env, instance *inst, napi_value v, napi_value ab,
+                            uint32_t *id, bool *gone) {
+  loan *l = arg_loan(env, inst, v, id, gone);
+  if (l == NULL) return NULL;
+  bool is_ab = false;
+  void *data = NULL;
+  size_t len = 0;
+  NAPI_ASSERT(env, ab != NULL && napi_is_arraybuffer(env, ab, &is_ab) == napi_ok && is_ab &&
+                       napi_get_arraybuffer_info(env, ab, &data, &len) == napi_ok &&
+                       data == l->ptr && len == l->len && !l->moved,
+              "ERR_SAMM_INVALID_ARG", "an ArrayBuffer over the whole of a loan's memory");
+  return l;
+}
+
+/* park(id, fresh) -> true when the loan is parked, fresh being the
+ * ArrayBuffer its memory was just moved to from the one its scope used;
+ * false when it went back to the heap instead (no pool is of its size) or
+ * had ended. */
+static napi_value park(napi_env env, napi_callback_info info) {
+  GET_ARGS(2);
+  uint32_t id;
+  bool gone;
+  loan *l = arg_moved_loan(env, inst, argv[0], argv[1], &id, &gone);
+  if (l == NULL) return gone ? boolean(env, false) : NULL;
+  NAPI_ASSERT(env, !l->parked && wrap_get(env, l, NULL) != WRAP_INTACT, "ERR_SAMM_INVALID_ARG",
+              "park(id, fresh): the loan is parked, or its scope's ArrayBuffer is intact");
+  if (l->wrap != NULL) napi_delete_reference(env, l->wrap);
+  l->wrap = NULL;
+  if (pool_of(inst, l) == NULL) {
+    /* fresh is the only ArrayBuffer over the memory: once it is detached,
+     * nothing can read it. */
+    NAPI_CALL(env, napi_detach_arraybuffer(env, argv[1]));
+    int err = loan_end(inst, id);
+    if (err != SAMM_EOK) return throw_samm(env, err);
+    return boolean(env, false);
+  }
+  l->parked = true;
+  return boolean(env, true);
+}
+
+/* unpark(id): the parked loan is shown to a scope again. */
+static napi_value unpark(napi_env env, napi_callback_info info) {
+  GET_ARGS(1);
+  uint32_t id;
+  bool gone;
+  loan *l = arg_loan(env, inst, argv[0], &id, &gone);
+  NAPI_ASSERT(env, l != NULL && l->parked, "ERR_SAMM_INVALID_ARG", "unpark(id of a parked loan)");
+  l->parked = false;
+  return NULL;
+}
+
+/* drop(id, ab): a parked loan goes back to the heap, ab (its pooled
+ * ArrayBuffer) detached first. */
+static napi_value drop(napi_env env, napi_callback_info info) {
+  GET_ARGS(2);
+  uint32_t id;
+  bool gone;
+  loan *l = arg_moved_loan(env, inst, argv[0], argv[1], &id, &gone);
+  if (l == NULL) return gone ? boolean(env, false) : NULL;
+  NAPI_ASSERT(env, l->parked, "ERR_SAMM_INVALID_ARG", "drop(id of a parked loan, its ArrayBuffer)");
+  NAPI_CALL(env, napi_detach_arraybuffer(env, argv[1]));
+  l->parked = false;
+  int err = loan_end(inst, id);
+  if (err != SAMM_EOK) return throw_samm(env, err);
+  return boolean(env, true);
+}
+
 /* release(id) -> true when the loan's memory went back to the heap now (its
  * wrap detached first); false when the wrap had been detached by someone
  * else (the loan is then moved, and comes back through its finaliser). */
@@ -564,6 +651,7 @@ static napi_value release(napi_env env, napi_callback_info info) {
   bool gone;
   loan *l = arg_loan(env, inst, argv[0], &id, &gone);
   if (l == NULL) return gone ? boolean(env, false) : NULL;
+  NAPI_ASSERT(env, !l->parked, "ERR_SAMM_INVALID_ARG", "a parked loan is unparked or dropped");
   napi_value ab;
   if (l->moved || wrap_get(env, l, &ab) != WRAP_INTACT) {
     l->moved = true;
@@ -748,7 +836,7 @@ static napi_value collected_bytes(napi_env env, napi_callback_info info) {
   double bytes = 0;
   for (uint32_t id = 0; id < inst->loan_count; id++) {
     const loan *l = &inst->loans[id];
-    if (l->kind == LOAN_FREE || l->pooled || l->moved || l->wrapping || l->wrap == NULL) continue;
+    if (l->kind == LOAN_FREE || l->pooled || l->parked || l->moved || l->wrapping || l->wrap == NULL) continue;
     napi_value v = NULL;
     if (napi_get_reference_value(env, l->wrap, &v) == napi_ok && v == NULL) bytes += (double)l->len;
   }
@@ -957,6 +1045,9 @@ NAPI_MODULE_INIT() {
       {"mailbox", NULL, NULL, NULL, NULL, mailbox, napi_enumerable, NULL},
       {"take", NULL, take, NULL, NULL, NULL, napi_default, NULL},
       {"recycle", NULL, recycle, NULL, NULL, NULL, napi_default, NULL},
+      {"park", NULL, park, NULL, NULL, NULL, napi_default, NULL},
+      {"unpark", NULL, unpark, NULL, NULL, NULL, napi_default, NULL},
+      {"drop", NULL, drop, NULL, NULL, NULL, napi_default, NULL},
       {"release", NULL, release, NULL, NULL, NULL, napi_default, NULL},
       {"releasePool", NULL, release_pool, NULL, NULL, NULL, napi_default, NULL},
       {"alloc", NULL, block_alloc, NULL, NULL, NULL, napi_default, NULL},

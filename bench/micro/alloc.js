@@ -158,14 +158,14 @@ function makeCases (size) {
       return sum
     },
     // What a scope pays per chunk it used: a chunk taken from the pool, and
-    // at the close re-wrapped (the old ArrayBuffer detached, a fresh one
-    // over the same memory made through Node-API) back into the pool.
+    // at the close recycled (the old ArrayBuffer detached, a fresh one over
+    // the same memory back into the pool: lib/chunks.js).
     'chunk cycle': (n) => {
       let sum = 0
       for (let i = 0; i < n; i++) {
         const ab = take(0)
         sum += ab.byteLength
-        giveBack(lastId(), false)
+        giveBack(lastId(), ab, false)
       }
       return sum
     }

@@ -1,11 +1,12 @@
 'use strict'
 // What re-arming a chunk at a scope's close costs on the running Node line:
-// SAMM's way - the ArrayBuffer the scope used is detached and a fresh one is
-// made over the same memory through Node-API (binding.recycle), then taken by
-// the next scope (binding.take) - against ArrayBuffer.prototype.transfer,
-// the builtin earlier versions used, alone and with
-// worker_threads.markAsUntransferable (lib/chunks.js says why transfer is
-// not safe). Each case runs in rounds interleaved with the others; medians.
+// the binding's re-wrap - the ArrayBuffer the scope used is detached and a
+// fresh one is made over the same memory through Node-API (binding.recycle),
+// then taken by the next scope (binding.take) - SAMM's recycle as
+// lib/chunks.js does it (transfer() and binding.repool where transfer() is
+// native, the re-wrap elsewhere), and ArrayBuffer.prototype.transfer alone
+// and with worker_threads.markAsUntransferable. Each case runs in rounds
+// interleaved with the others; medians.
 //
 //   node bench/micro/rearm.js [rounds]        (default 9)
 //
@@ -13,6 +14,7 @@
 
 const { markAsUntransferable } = require('node:worker_threads')
 const binding = require('../../lib/binding')
+const { take, lastId, giveBack } = require('../../lib/chunks')
 
 const ROUNDS = Number(process.argv[2]) || 9
 const N = 20000
@@ -32,6 +34,14 @@ const cases = {
       binding.recycle(id)
       ab = binding.take(0)
       id = binding.mailbox[0]
+    }
+  },
+  // What lib/chunks.js does where transfer() is native.
+  'SAMM recycle (lib/chunks.js giveBack + take)' () {
+    for (let i = 0; i < N; i++) {
+      giveBack(id, ab, false)
+      ab = take(0)
+      id = lastId()
     }
   }
 }

@@ -8,7 +8,7 @@ const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const path = require('node:path')
 const { spawnSync } = require('node:child_process')
-const { MessageChannel, receiveMessageOnPort, Worker } = require('node:worker_threads')
+const { MessageChannel, receiveMessageOnPort, Worker, markAsUntransferable } = require('node:worker_threads')
 const samm = require('../..')
 
 const ROOT = path.join(__dirname, '..', '..')
@@ -93,7 +93,20 @@ test('a long buffer moved with transfer() is not released by free()', { skip: ty
   samm.free(other)
 })
 
-test('postMessage never moves a scope buffer\'s ArrayBuffer to another thread: it copies or refuses', () => {
+// Whether this line lets worker_threads.markAsUntransferable mark an
+// ArrayBuffer that transfer() can still move (lib/chunks.js).
+function markKeepsTransfer () {
+  const probe = new ArrayBuffer(8)
+  markAsUntransferable(probe)
+  try {
+    probe.transfer()
+    return true
+  } catch {
+    return false
+  }
+}
+
+test('postMessage copies or refuses a scope buffer\'s ArrayBuffer where Node lets SAMM mark it', { skip: typeof ArrayBuffer.prototype.transfer === 'function' && !markKeepsTransfer() && 'Node 24 and later: the next test' }, () => {
   for (let i = 0; i < 3; i++) { // the first scope wraps a chunk, later ones reuse it
     const s = samm.scope()
     const buf = s.allocUnsafe(64).fill(7)
@@ -111,6 +124,30 @@ test('postMessage never moves a scope buffer\'s ArrayBuffer to another thread: i
     s.close()
     assert.equal(buf.length, 0)
   }
+})
+
+test('postMessage that moves a scope buffer\'s ArrayBuffer (Node 24 and later) empties the scope\'s views, and later scopes never share the moved memory', { skip: (typeof ArrayBuffer.prototype.transfer !== 'function' || markKeepsTransfer()) && 'this line copies or refuses: the test before' }, () => {
+  const held = []
+  for (let i = 0; i < 3; i++) { // the first scope wraps a chunk, later ones reuse one
+    const s = samm.scope()
+    const buf = s.allocUnsafe(64).fill(7 + i)
+    const sibling = s.allocUnsafe(32).fill(1)
+    const at = buf.byteOffset
+    const ab = buf.buffer
+    const { port1, port2 } = new MessageChannel()
+    port1.postMessage(ab, [ab])
+    const moved = new Uint8Array(receiveMessageOnPort(port2).message)
+    port1.close()
+    assert.equal(buf.length, 0, 'moved away')
+    assert.equal(sibling.length, 0, 'the whole chunk moved')
+    assert.equal(moved[at], 7 + i)
+    s.close()
+    held.push([moved, at, 7 + i])
+  }
+  // Later scopes write everywhere they get; no moved byte changes.
+  for (let i = 0; i < 20; i++) samm.run(() => samm.current().allocUnsafe(200000).fill(0xee))
+  for (const [moved, at, v] of held) assert.equal(moved[at], v)
+  assert.ok(samm.stats().movedBlocks >= 3)
 })
 
 // Runs script in a fresh node whose main thread never loads SAMM; returns
