@@ -1,9 +1,9 @@
 'use strict'
 // Whole request chunks lent by the native heap, kept across scopes. A scope
 // takes a chunk and bumps views in it; at its close the chunk is recycled
-// (below): the ArrayBuffer the scope used is detached - every view
-// it handed out then reads as length 0 - and a fresh one over the same
-// memory waits in the binding's pool for the next scope.
+// (below): the ArrayBuffer the scope used is detached - every view it
+// handed out then reads as length 0 - and a fresh one over the same memory
+// waits in a pool for the next scope.
 //
 // A scope that outgrows its first chunk takes spans: blocks of SPAN_CHUNKS
 // chunks, pooled the same way, so that a large scope pays one recycle per
@@ -18,29 +18,29 @@
 // ab.transfer()) is not reused: its memory comes back through its finaliser
 // once the moved view is gone (src/binding.c).
 //
-// How a chunk or span is recycled at the close. ArrayBuffer.prototype.transfer
-// (on Node 20 too: findTransfer) moves the memory
-// to a fresh ArrayBuffer, which detaches the scope's; the binding parks the
-// loan (binding.park) and the fresh ArrayBuffer waits in this file's pool
-// until a scope takes it (binding.unpark). A new external ArrayBuffer per
-// close made through Node-API instead (binding.recycle, which pools it in
-// the binding) cost the heavy shape of bench/run.js about a tenth of its
-// throughput, most of it in the collector's work, and so did a Node-API
-// reference per close to the fresh ArrayBuffer. Without a native transfer()
-// the binding re-wraps.
+// How a chunk or span is recycled: ArrayBuffer.prototype.transfer (on Node
+// 20 too: findTransfer) moves the memory to a fresh ArrayBuffer, which
+// detaches the scope's. In the main thread the binding then parks the loan
+// (binding.park) and the fresh ArrayBuffer waits in this file's pool until
+// a scope takes it (binding.unpark). A new external ArrayBuffer per close
+// made through Node-API (binding.recycle, which pools it in the binding)
+// cost the heavy shape of bench/run.js about a tenth of its throughput,
+// most of it in the collector's work, and so did a Node-API reference per
+// close to the fresh ArrayBuffer. Workers pay that still (see `parks`).
 //
 // Node marks the external ArrayBuffers Node-API makes untransferable, so
 // postMessage copies or refuses them. The fresh ones are marked too where
 // the mark still lets transfer() detach them (Node 20-23); from Node 24 on
 // the mark sets a detach key that nothing but Node can use, so they stay
-// unmarked: a caller that posts a scope view's ArrayBuffer in a transfer
-// list moves the scope's whole chunk, as a BYOB read does, and every view
-// of that scope then reads as length 0. The memory is safe either way: a
+// unmarked (and the main thread shows every scope ArrayBuffer through one
+// transfer() made: moveAtTake): a caller that posts a scope view's
+// ArrayBuffer in a transfer list moves it, as a BYOB read does, and every
+// view over it then reads as length 0. The memory is safe either way: a
 // loan found detached by someone else is never reused.
 
 const v8 = require('node:v8')
 const vm = require('node:vm')
-const { markAsUntransferable } = require('node:worker_threads')
+const { isMainThread, markAsUntransferable } = require('node:worker_threads')
 const binding = require('./binding')
 const { counters } = require('./counters')
 
@@ -81,7 +81,16 @@ function findTransfer () {
   return builtin
 }
 
-const transfer = findTransfer()
+// The main thread takes the builtin on Node 20 too; a worker only a native
+// one (V8 flags are process-wide, and a worker leaves them alone).
+const transfer = isMainThread ? findTransfer() : isNative(ArrayBuffer.prototype.transfer) ? ArrayBuffer.prototype.transfer : null
+
+// Whether closes park loans here. Only in the main thread: a worker's
+// environment can end while its process goes on, and then the binding must
+// see which shown loans are intact to unmap them (src/binding.c, teardown),
+// so a worker's closes hand transfer()'s ArrayBuffer to binding.recycle,
+// which detaches it and pools a new wrap.
+const parks = isMainThread && transfer !== null
 
 // Whether a marked ArrayBuffer can still be moved by transfer().
 const markKeepsTransfer = transfer !== null && (() => {
@@ -94,6 +103,13 @@ const markKeepsTransfer = transfer !== null && (() => {
     return false
   }
 })()
+
+// Where the mark would stop transfer() (Node 24 on), the main thread shows
+// every scope ArrayBuffer through one transfer() made, its first included,
+// so that a postMessage treats them all alike.
+const moveAtTake = parks && !markKeepsTransfer
+
+const byteLength = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'byteLength').get
 
 const SPAN_CHUNKS = 4 // src/binding.c agrees
 const mailbox = binding.mailbox // [take()'s loan id, pooled chunks, pooled span bytes]
@@ -115,7 +131,7 @@ function spanSize () { return SPAN_CHUNKS * counters.chunkSize }
  */
 function take (size, zero = false) {
   counters.chunkTakes++
-  const parked = size <= counters.chunkSize ? parkedChunks : size === spanSize() ? parkedSpans : null
+  const parked = !parks ? null : size <= counters.chunkSize ? parkedChunks : size === spanSize() ? parkedSpans : null
   if (parked !== null && parked.length > 0) {
     const ab = parked.pop()
     lastToken = parked.pop()
@@ -124,7 +140,10 @@ function take (size, zero = false) {
   }
   const ab = withRoom(() => binding.take(size, zero))
   lastToken = mailbox[0]
-  return ab
+  if (!moveAtTake || ab === undefined) return ab
+  const moved = transfer.call(ab)
+  binding.disown(lastToken)
+  return moved
 }
 
 /** The loan id of the ArrayBuffer the last take() returned. */
@@ -137,29 +156,46 @@ function lastId () { return lastToken }
  */
 function giveBack (id, ab, large) {
   try {
-    if (!(large ? binding.release(id) : recycle(id, ab))) counters.movedBlocks++
+    if (!(large ? release(id, ab) : recycle(id, ab))) counters.movedBlocks++
   } catch {
     // Nothing throws from a close: a loan the binding could not take back
     // (the environment shutting down) comes back through its finaliser.
   }
 }
 
-function recycle (id, ab) {
-  let fresh = null
-  if (transfer !== null) {
-    try {
-      fresh = transfer.call(ab)
-    } catch {
-      // Detached by someone else: binding.recycle marks the loan moved.
-    }
+// ab's memory moved to a fresh ArrayBuffer, ab detached; null when ab could
+// not be: detached by someone else already, or given a detach key by a
+// caller's markAsUntransferable (Node 24 on), which nothing but Node can
+// detach with. The binding marks the loan moved either way (abandon() for
+// the second: its views then stay readable, and its memory is not reused
+// until they are gone).
+function moveOut (ab) {
+  try {
+    return transfer.call(ab)
+  } catch {
+    return null
   }
-  if (fresh === null) return binding.recycle(id)
-  if (binding.park(id, fresh)) {
+}
+
+function recycle (id, ab) {
+  if (transfer === null) return binding.recycle(id)
+  const fresh = moveOut(ab)
+  if (fresh === null) return byteLength.call(ab) === 0 ? binding.recycle(id) : binding.abandon(id)
+  if (!parks) return binding.recycle(id, fresh)
+  const kind = binding.park(id, fresh)
+  if (kind !== 0) {
     if (markKeepsTransfer) markAsUntransferable(fresh)
-    const parked = fresh.byteLength === counters.chunkSize ? parkedChunks : parkedSpans
-    parked.push(id, fresh)
+    if (kind === 1) parkedChunks.push(id, fresh)
+    else parkedSpans.push(id, fresh)
   }
   return true
+}
+
+function release (id, ab) {
+  if (transfer === null) return binding.release(id)
+  const fresh = moveOut(ab)
+  if (fresh === null) return byteLength.call(ab) === 0 ? binding.release(id) : binding.abandon(id)
+  return binding.release(id, fresh)
 }
 
 /** Hands every pooled chunk and span back to the native heap. Returns how many. */

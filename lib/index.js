@@ -157,6 +157,22 @@ function configure (options) {
   if (options.escapeFile !== undefined && options.escapeFile !== null && (typeof options.escapeFile !== 'string' || options.escapeFile === '')) {
     throw invalidArg('options.escapeFile', 'a file name or null', options.escapeFile)
   }
+  try {
+    configureNumeric(options)
+  } finally {
+    // Whatever went through before a refusal holds.
+    counters.chunkSize = binding.config().chunkSize
+  }
+  if (options.onLimit !== undefined) counters.onLimit = options.onLimit
+  if (long !== undefined) counters.longScopeMs = long
+  if (options.disabled !== undefined) switchOff(options.disabled)
+  if (processLimit !== undefined) admission.setProcessLimit(processLimit)
+  escape.setOptions(options)
+  return config()
+}
+
+// configure()'s numeric options, one at a time through the binding.
+function configureNumeric (options) {
   for (const key of NUMERIC_OPTIONS) {
     const v = options[key]
     if (v === undefined) continue
@@ -182,13 +198,6 @@ function configure (options) {
       throw e
     }
   }
-  if (options.onLimit !== undefined) counters.onLimit = options.onLimit
-  if (long !== undefined) counters.longScopeMs = long
-  if (options.disabled !== undefined) switchOff(options.disabled)
-  if (processLimit !== undefined) admission.setProcessLimit(processLimit)
-  escape.setOptions(options)
-  counters.chunkSize = binding.config().chunkSize
-  return config()
 }
 
 /** The options in force. */

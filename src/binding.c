@@ -16,9 +16,13 @@
  * Chunks and spans between scopes wait in this file's pools (first in,
  * first out), wrapped and strongly held; a scope takes one, and at its close
  * has it recycled: the wrap the scope used is detached - every view of it
- * then reads as length 0 - and a fresh wrap goes back to the pool. Where
- * lib/chunks.js has ArrayBuffer.prototype.transfer (Node 20 included), it
- * does that itself and only tells this file (park() below).
+ * then reads as length 0 - and a fresh wrap goes back to the pool. In the
+ * main thread lib/chunks.js does that itself with transfer() and only tells
+ * this file (park() below); a worker's closes move the memory with
+ * transfer() too where they can, and hand the fresh ArrayBuffer here to be
+ * detached (recycle(), release()): that also finds a detach key a caller set
+ * (markAsUntransferable, Node 24 on), which napi_detach_arraybuffer would
+ * abort the process on.
  *
  * A caller may move the memory out of a wrap itself (a BYOB stream read,
  * ArrayBuffer.prototype.transfer), and post the ArrayBuffer it moved to to
@@ -530,27 +534,63 @@ static napi_value take(napi_env env, napi_callback_info info) {
   return ab;
 }
 
-/* recycle(id) -> true when the loan's wrap was detached and the loan went
- * back to its pool with a fresh one; false when the wrap had been detached
- * by someone else (the loan is then moved, and comes back through its
- * finaliser). A loan of no pool's size goes back to the heap. */
+/* Whether ab is an ArrayBuffer over the whole of l's memory. */
+static bool is_loan_memory(napi_env env, const loan *l, napi_value ab) {
+  bool is_ab = false;
+  void *data = NULL;
+  size_t len = 0;
+  return ab != NULL && napi_is_arraybuffer(env, ab, &is_ab) == napi_ok && is_ab &&
+         napi_get_arraybuffer_info(env, ab, &data, &len) == napi_ok && data == l->ptr &&
+         len == l->len;
+}
+
+/* The optional second argument: an ArrayBuffer, or NULL when undefined. */
+static napi_value optional_arg(napi_env env, size_t argc, napi_value v) {
+  napi_valuetype t = napi_undefined;
+  if (argc < 2 || napi_typeof(env, v, &t) != napi_ok || t == napi_undefined) return NULL;
+  return v;
+}
+
+/* Detaches what a shown chunk loan is read through at its scope's close:
+ * fresh, when lib/chunks.js moved the memory there itself (transfer()),
+ * else the loan's wrap. 1 when detached; 0 when the wrap had been detached
+ * by someone else (the loan is then marked moved); -1 with an exception. */
+static int detach_shown(napi_env env, loan *l, napi_value fresh) {
+  napi_value ab = fresh;
+  if (fresh != NULL) {
+    if (!is_loan_memory(env, l, fresh) || l->moved || wrap_get(env, l, NULL) == WRAP_INTACT) {
+      napi_throw_type_error(env, "ERR_SAMM_INVALID_ARG", "not the ArrayBuffer the loan's memory moved to");
+      return -1;
+    }
+  } else if (l->moved || wrap_get(env, l, &ab) != WRAP_INTACT) {
+    l->moved = true;
+    return 0;
+  }
+  if (napi_detach_arraybuffer(env, ab) != napi_ok) {
+    samm_throw_napi(env, "Node-API call failed");
+    return -1;
+  }
+  return 1;
+}
+
+/* recycle(id, fresh?) -> true when the loan went back to its pool with a
+ * new wrap, what it was read through detached first (detach_shown); false
+ * when the wrap had been detached by someone else (the loan is then moved,
+ * and comes back through its finaliser). A loan of no pool's size goes back
+ * to the heap. */
 static napi_value recycle(napi_env env, napi_callback_info info) {
-  GET_ARGS(1);
+  GET_ARGS(2);
   uint32_t id;
   bool gone;
   loan *l = arg_loan(env, inst, argv[0], &id, &gone);
   if (l == NULL) return gone ? boolean(env, false) : NULL;
   NAPI_ASSERT(env, !l->parked, "ERR_SAMM_INVALID_ARG", "a parked loan is unparked or dropped");
-  napi_value old;
-  if (l->moved || wrap_get(env, l, &old) != WRAP_INTACT) {
-    l->moved = true;
-    return boolean(env, false);
-  }
-  NAPI_CALL(env, napi_detach_arraybuffer(env, old));
+  int detached = detach_shown(env, l, optional_arg(env, argc, argv[1]));
+  if (detached <= 0) return detached == 0 ? boolean(env, false) : NULL;
   pool *p = pool_of(inst, l);
   bool forbidden = false;
   if (p == NULL || wrap_new(env, inst, id, true, &forbidden) == NULL) {
-    /* The old wrap is detached and no new one stands: the memory is free. */
+    /* Detached, and no new wrap stands: the memory is free. */
     clear_pending(env);
     int err = loan_end(inst, id);
     if (err != SAMM_EOK) return throw_samm(env, err);
@@ -560,17 +600,46 @@ static napi_value recycle(napi_env env, napi_callback_info info) {
   return boolean(env, true);
 }
 
-/* Where it has transfer(), lib/chunks.js recycles chunks and spans
- * itself (file comment): at a close it moves the memory to a fresh
- * ArrayBuffer and parks the loan here while the fresh one waits in its own
+/* abandon(id) -> false: the loan's ArrayBuffer cannot be detached (a
+ * caller's markAsUntransferable set a detach key on it, Node 24 and later),
+ * so the loan is marked moved: its views stay readable, and its memory comes
+ * back through the finaliser once they are gone. */
+static napi_value abandon(napi_env env, napi_callback_info info) {
+  GET_ARGS(1);
+  uint32_t id;
+  bool gone;
+  loan *l = arg_loan(env, inst, argv[0], &id, &gone);
+  if (l == NULL) return gone ? boolean(env, false) : NULL;
+  NAPI_ASSERT(env, !l->parked, "ERR_SAMM_INVALID_ARG", "a parked loan is unparked or dropped");
+  l->moved = true;
+  return boolean(env, false);
+}
+
+/* disown(id): the shown loan is read through an ArrayBuffer transfer() made
+ * (lib/chunks.js), no longer its wrap: this file drops its reference. */
+static napi_value disown(napi_env env, napi_callback_info info) {
+  GET_ARGS(1);
+  uint32_t id;
+  bool gone;
+  loan *l = arg_loan(env, inst, argv[0], &id, &gone);
+  NAPI_ASSERT(env, l != NULL && !l->parked && wrap_get(env, l, NULL) != WRAP_INTACT,
+              "ERR_SAMM_INVALID_ARG", "disown(id of a loan whose wrap was moved from)");
+  if (l->wrap != NULL) napi_delete_reference(env, l->wrap);
+  l->wrap = NULL;
+  return NULL;
+}
+
+/* In the main thread, lib/chunks.js recycles chunks and spans itself (file
+ * comment): at a close it moves the memory to a fresh ArrayBuffer with
+ * transfer() and parks the loan here while the fresh one waits in its own
  * pool, and a scope taking it unparks it. A parked loan's memory is read by
  * nothing but that pool, so teardown may unmap it. The binding keeps no
  * reference to the ArrayBuffers transfer() makes (a reference per close cost
  * the collector more than the re-wrap it replaces): such a loan's wrap is
  * gone for this file, so teardown keeps a shown one mapped, and
- * collectedBytes() does not count it. The fresh ArrayBuffer keeps the
- * loan's first wrap's backing store, so the finaliser still runs only once
- * no ArrayBuffer refers to the memory. */
+ * collectedBytes() does not count it - which is why workers do not park.
+ * The fresh ArrayBuffer keeps the loan's first wrap's backing store, so the
+ * finaliser still runs only once no ArrayBuffer refers to the memory. */
 
 /* The loan named by token v, checked as the ArrayBuffer ab over its whole
  * memory; NULL with a TypeError otherwise, or without one (*gone set) when
@@ -579,40 +648,42 @@ static loan *arg_moved_loan(napi_env env, instance *inst, napi_value v, napi_val
                             uint32_t *id, bool *gone) {
   loan *l = arg_loan(env, inst, v, id, gone);
   if (l == NULL) return NULL;
-  bool is_ab = false;
-  void *data = NULL;
-  size_t len = 0;
-  NAPI_ASSERT(env, ab != NULL && napi_is_arraybuffer(env, ab, &is_ab) == napi_ok && is_ab &&
-                       napi_get_arraybuffer_info(env, ab, &data, &len) == napi_ok &&
-                       data == l->ptr && len == l->len && !l->moved,
-              "ERR_SAMM_INVALID_ARG", "an ArrayBuffer over the whole of a loan's memory");
+  NAPI_ASSERT(env, is_loan_memory(env, l, ab) && !l->moved, "ERR_SAMM_INVALID_ARG",
+              "an ArrayBuffer over the whole of a loan's memory");
   return l;
 }
 
-/* park(id, fresh) -> true when the loan is parked, fresh being the
- * ArrayBuffer its memory was just moved to from the one its scope used;
- * false when it went back to the heap instead (no pool is of its size) or
- * had ended. */
+/* park(id, fresh) -> 1 when the loan is parked as a chunk, 2 as a span,
+ * fresh being the ArrayBuffer its memory was just moved to from the one its
+ * scope used; 0 when it went back to the heap instead (no pool is of its
+ * size: chunkSize changed) or had ended. */
 static napi_value park(napi_env env, napi_callback_info info) {
   GET_ARGS(2);
   uint32_t id;
   bool gone;
   loan *l = arg_moved_loan(env, inst, argv[0], argv[1], &id, &gone);
-  if (l == NULL) return gone ? boolean(env, false) : NULL;
+  napi_value out;
+  if (l == NULL) {
+    if (!gone) return NULL;
+    NAPI_CALL(env, napi_create_uint32(env, 0, &out));
+    return out;
+  }
   NAPI_ASSERT(env, !l->parked && wrap_get(env, l, NULL) != WRAP_INTACT, "ERR_SAMM_INVALID_ARG",
               "park(id, fresh): the loan is parked, or its scope's ArrayBuffer is intact");
   if (l->wrap != NULL) napi_delete_reference(env, l->wrap);
   l->wrap = NULL;
-  if (pool_of(inst, l) == NULL) {
+  pool *p = pool_of(inst, l);
+  if (p == NULL) {
     /* fresh is the only ArrayBuffer over the memory: once it is detached,
      * nothing can read it. */
     NAPI_CALL(env, napi_detach_arraybuffer(env, argv[1]));
     int err = loan_end(inst, id);
     if (err != SAMM_EOK) return throw_samm(env, err);
-    return boolean(env, false);
+  } else {
+    l->parked = true;
   }
-  l->parked = true;
-  return boolean(env, true);
+  NAPI_CALL(env, napi_create_uint32(env, p == NULL ? 0 : p == &inst->chunks ? 1 : 2, &out));
+  return out;
 }
 
 /* unpark(id): the parked loan is shown to a scope again. */
@@ -642,22 +713,19 @@ static napi_value drop(napi_env env, napi_callback_info info) {
   return boolean(env, true);
 }
 
-/* release(id) -> true when the loan's memory went back to the heap now (its
- * wrap detached first); false when the wrap had been detached by someone
- * else (the loan is then moved, and comes back through its finaliser). */
+/* release(id, fresh?) -> true when the loan's memory went back to the heap
+ * now, what it was read through detached first (detach_shown); false when
+ * the wrap had been detached by someone else (the loan is then moved, and
+ * comes back through its finaliser). */
 static napi_value release(napi_env env, napi_callback_info info) {
-  GET_ARGS(1);
+  GET_ARGS(2);
   uint32_t id;
   bool gone;
   loan *l = arg_loan(env, inst, argv[0], &id, &gone);
   if (l == NULL) return gone ? boolean(env, false) : NULL;
   NAPI_ASSERT(env, !l->parked, "ERR_SAMM_INVALID_ARG", "a parked loan is unparked or dropped");
-  napi_value ab;
-  if (l->moved || wrap_get(env, l, &ab) != WRAP_INTACT) {
-    l->moved = true;
-    return boolean(env, false);
-  }
-  NAPI_CALL(env, napi_detach_arraybuffer(env, ab));
+  int detached = detach_shown(env, l, optional_arg(env, argc, argv[1]));
+  if (detached <= 0) return detached == 0 ? boolean(env, false) : NULL;
   int err = loan_end(inst, id);
   if (err != SAMM_EOK) return throw_samm(env, err);
   return boolean(env, true);
@@ -1045,6 +1113,8 @@ NAPI_MODULE_INIT() {
       {"mailbox", NULL, NULL, NULL, NULL, mailbox, napi_enumerable, NULL},
       {"take", NULL, take, NULL, NULL, NULL, napi_default, NULL},
       {"recycle", NULL, recycle, NULL, NULL, NULL, napi_default, NULL},
+      {"abandon", NULL, abandon, NULL, NULL, NULL, napi_default, NULL},
+      {"disown", NULL, disown, NULL, NULL, NULL, napi_default, NULL},
       {"park", NULL, park, NULL, NULL, NULL, napi_default, NULL},
       {"unpark", NULL, unpark, NULL, NULL, NULL, napi_default, NULL},
       {"drop", NULL, drop, NULL, NULL, NULL, napi_default, NULL},

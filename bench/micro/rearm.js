@@ -3,7 +3,7 @@
 // the binding's re-wrap - the ArrayBuffer the scope used is detached and a
 // fresh one is made over the same memory through Node-API (binding.recycle),
 // then taken by the next scope (binding.take) - SAMM's recycle as
-// lib/chunks.js does it (transfer() and binding.repool where transfer() is
+// lib/chunks.js does it (transfer() and binding.park where transfer() is
 // native, the re-wrap elsewhere), and ArrayBuffer.prototype.transfer alone
 // and with worker_threads.markAsUntransferable. Each case runs in rounds
 // interleaved with the others; medians.

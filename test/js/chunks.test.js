@@ -255,3 +255,21 @@ test('a lower maxBytes holds at once for the chunks and spans scopes left pooled
     samm.configure({ maxBytes })
   }
 })
+
+test('a configure() refused part way keeps what went through, and scopes go on in the new chunk size', () => {
+  const size = chunkSize()
+  samm.run(() => samm.current().allocUnsafe(5 * size)) // leaves pooled chunks, spans and a block
+  try {
+    // chunkSize goes through, then poolChunks is refused.
+    assert.throws(() => samm.configure({ chunkSize: size / 2, poolChunks: 1e12 }), { code: 'ERR_SAMM_INVALID_ARG' })
+    assert.equal(chunkSize(), size / 2)
+    for (let i = 0; i < 20; i++) {
+      samm.run(() => {
+        const s = samm.current()
+        for (const n of [100, size * 3 / 8, size * 5 / 8, size * 3]) assert.equal(s.allocUnsafe(n).fill(1).length, n)
+      })
+    }
+  } finally {
+    samm.configure({ chunkSize: size })
+  }
+})

@@ -127,27 +127,50 @@ test('postMessage copies or refuses a scope buffer\'s ArrayBuffer where Node let
 })
 
 test('postMessage that moves a scope buffer\'s ArrayBuffer (Node 24 and later) empties the scope\'s views, and later scopes never share the moved memory', { skip: (typeof ArrayBuffer.prototype.transfer !== 'function' || markKeepsTransfer()) && 'this line copies or refuses: the test before' }, () => {
+  samm.collect() // the first scope takes a chunk lent afresh
   const held = []
-  for (let i = 0; i < 3; i++) { // the first scope wraps a chunk, later ones reuse one
+  for (let i = 0; i < 3; i++) { // a chunk lent afresh, then recycled ones
     const s = samm.scope()
     const buf = s.allocUnsafe(64).fill(7 + i)
     const sibling = s.allocUnsafe(32).fill(1)
-    const at = buf.byteOffset
-    const ab = buf.buffer
-    const { port1, port2 } = new MessageChannel()
-    port1.postMessage(ab, [ab])
-    const moved = new Uint8Array(receiveMessageOnPort(port2).message)
-    port1.close()
-    assert.equal(buf.length, 0, 'moved away')
+    const large = s.allocUnsafe(2 * 1024 * 1024 + i).fill(9) // a block of its own
+    for (const [view, v] of [[buf, 7 + i], [large, 9]]) {
+      const at = view.byteOffset
+      const ab = view.buffer
+      const { port1, port2 } = new MessageChannel()
+      port1.postMessage(ab, [ab])
+      const moved = new Uint8Array(receiveMessageOnPort(port2).message)
+      port1.close()
+      assert.equal(view.length, 0, 'moved away')
+      assert.equal(moved[at], v)
+      held.push([moved, at, v])
+    }
     assert.equal(sibling.length, 0, 'the whole chunk moved')
-    assert.equal(moved[at], 7 + i)
     s.close()
-    held.push([moved, at, 7 + i])
   }
   // Later scopes write everywhere they get; no moved byte changes.
-  for (let i = 0; i < 20; i++) samm.run(() => samm.current().allocUnsafe(200000).fill(0xee))
+  for (let i = 0; i < 20; i++) samm.run(() => samm.current().allocUnsafe(3 * 1024 * 1024).fill(0xee))
   for (const [moved, at, v] of held) assert.equal(moved[at], v)
-  assert.ok(samm.stats().movedBlocks >= 3)
+})
+
+test('a scope ArrayBuffer a caller marked untransferable closes without a crash and is never reused while its views live', () => {
+  samm.collect()
+  const kept = []
+  for (let i = 0; i < 3; i++) {
+    const s = samm.scope()
+    const buf = s.allocUnsafe(64).fill(20 + i)
+    const large = s.allocUnsafe(2 * 1024 * 1024).fill(30 + i)
+    markAsUntransferable(buf.buffer)
+    markAsUntransferable(large.buffer)
+    s.close()
+    // Node 20 and 22 mark without a detach key: the close detaches as usual.
+    // From 24 on the mark is a key only Node can detach with: the views stay.
+    kept.push([buf, 20 + i], [large, 30 + i])
+  }
+  for (let i = 0; i < 20; i++) samm.run(() => samm.current().allocUnsafe(3 * 1024 * 1024).fill(0xee))
+  for (const [view, v] of kept) {
+    if (view.length > 0) assert.equal(view[view.length - 1], v)
+  }
 })
 
 // Runs script in a fresh node whose main thread never loads SAMM; returns
