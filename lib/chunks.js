@@ -250,6 +250,8 @@ function withRoom (fn) {
 }
 
 module.exports = {
+  canMove: transfer !== null,
+  moveOut,
   take,
   lastId,
   spanSize,

@@ -7,7 +7,7 @@ const { counters, LONG_SCOPE_MS_MAX } = require('./counters')
 const { allocate } = require('./allocate')
 const { callThenSettle } = require('./settle')
 const { Scope, SammBuffer } = require('./scope')
-const { releaseChunks, pooled } = require('./chunks')
+const { releaseChunks, pooled, canMove, moveOut } = require('./chunks')
 const { startIdleTrim } = require('./idle')
 const { site, bakedTable, sites, setDisabled, Site, CLASS_NAMES } = require('./site')
 const { checkTable } = require('./table-check')
@@ -32,6 +32,8 @@ function optionRule (key, { min, max, multiple }) {
 }
 
 const freed = new WeakSet()
+// The buffer getter of typed arrays, as the realm had it at load.
+const bufferOf = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), 'buffer').get
 const moved = new WeakSet() // freed while its memory was moved away: counted once
 
 {
@@ -78,7 +80,17 @@ function free (buf) {
   if (freed.has(buf)) throw new SammError('ERR_SAMM_DOUBLE_FREE', 'the buffer was already freed')
   let released
   try {
-    released = binding.free(buf)
+    // The memory is moved with transfer() first where it can be, so that a
+    // detach key a caller set is found, not met inside the binding's detach
+    // (which aborts): the block is then only marked moved.
+    if (!canMove) {
+      released = binding.free(buf)
+    } else if (binding.free(buf, false)) {
+      const fresh = moveOut(bufferOf.call(buf))
+      released = binding.free(buf, fresh === null ? true : fresh)
+    } else {
+      released = false
+    }
   } catch (err) {
     const e = fromNative(err)
     if (e.code === 'ERR_SAMM_BAD_POINTER') return false

@@ -793,16 +793,30 @@ static napi_value block_alloc(napi_env env, napi_callback_info info) {
   return buf;
 }
 
-/* free(buffer) -> true when the block went back to the heap now; false
- * when its ArrayBuffer had been detached by someone else (it then comes
- * back through its finaliser). Throws BAD_POINTER for a Buffer alloc() did
- * not return or that was freed already. */
+/* free(buffer, how?) -> true when the block went back to the heap now;
+ * false when its ArrayBuffer had been detached by someone else (it then
+ * comes back through its finaliser). Throws BAD_POINTER for a Buffer
+ * alloc() did not return or that was freed already. how, for lib/index.js,
+ * which moves the memory with transfer() itself so that a detach key a
+ * caller set (markAsUntransferable, Node 24 on) is found rather than
+ * aborting napi_detach_arraybuffer:
+ *   false: only check - true when the block is the caller's to free and
+ *          still attached (nothing changes);
+ *   the ArrayBuffer the memory was moved to: it is detached, the block freed;
+ *   true: the ArrayBuffer cannot be detached - the loan is marked moved. */
 static napi_value block_free(napi_env env, napi_callback_info info) {
-  GET_ARGS(1);
+  GET_ARGS(2);
   void *tag = NULL;
   bool is_buffer = false;
-  NAPI_ASSERT(env, argc == 1 && napi_is_buffer(env, argv[0], &is_buffer) == napi_ok && is_buffer,
-              "ERR_SAMM_INVALID_ARG", "free(buffer)");
+  NAPI_ASSERT(env, argc >= 1 && napi_is_buffer(env, argv[0], &is_buffer) == napi_ok && is_buffer,
+              "ERR_SAMM_INVALID_ARG", "free(buffer, how?)");
+  napi_value how = optional_arg(env, argc, argv[1]);
+  napi_valuetype how_type = napi_undefined;
+  bool how_flag = false;
+  if (how != NULL) {
+    NAPI_CALL(env, napi_typeof(env, how, &how_type));
+    if (how_type == napi_boolean) NAPI_CALL(env, napi_get_value_bool(env, how, &how_flag));
+  }
   if (napi_unwrap(env, argv[0], &tag) != napi_ok || tag == NULL) {
     clear_pending(env);
     return throw_samm(env, SAMM_EBAD_POINTER);
@@ -815,16 +829,30 @@ static napi_value block_free(napi_env env, napi_callback_info info) {
   NAPI_CALL(env, napi_get_typedarray_info(env, argv[0], NULL, NULL, NULL, &ab, NULL));
   bool detached = false;
   NAPI_CALL(env, napi_is_detached_arraybuffer(env, ab, &detached));
-  /* Moved memory (a BYOB read, transfer()) is never given back here: it
-   * comes back through the finaliser of the view that holds it now, which
-   * may have run already (the record is then free, or another loan's). */
-  if (detached) {
-    if (same) l->moved = true;
-    return boolean(env, false);
+  napi_value target = ab;
+  if (how != NULL && how_type == napi_object) {
+    /* Moved by lib/index.js just now: the Buffer's ArrayBuffer is detached. */
+    NAPI_ASSERT(env, same && !l->moved && detached && is_loan_memory(env, l, how),
+                "ERR_SAMM_INVALID_ARG", "free(buffer, the ArrayBuffer its memory moved to)");
+    target = how;
+  } else {
+    /* Moved memory (a BYOB read, transfer()) is never given back here: it
+     * comes back through the finaliser of the view that holds it now, which
+     * may have run already (the record is then free, or another loan's). */
+    if (detached) {
+      if (same) l->moved = true;
+      return boolean(env, false);
+    }
+    if (!same) return throw_samm(env, SAMM_EDOUBLE_FREE);
+    if (l->moved) return boolean(env, false);
+    if (how != NULL) {
+      NAPI_ASSERT(env, how_type == napi_boolean, "ERR_SAMM_INVALID_ARG", "free(buffer, how?)");
+      if (!how_flag) return boolean(env, true);
+      l->moved = true;
+      return boolean(env, false);
+    }
   }
-  if (!same) return throw_samm(env, SAMM_EDOUBLE_FREE);
-  if (l->moved) return boolean(env, false);
-  NAPI_CALL(env, napi_detach_arraybuffer(env, ab));
+  NAPI_CALL(env, napi_detach_arraybuffer(env, target));
   void *removed;
   napi_remove_wrap(env, argv[0], &removed);
   int err = loan_end(inst, id);

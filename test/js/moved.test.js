@@ -175,8 +175,8 @@ test('a scope ArrayBuffer a caller marked untransferable closes without a crash 
 
 // Runs script in a fresh node whose main thread never loads SAMM; returns
 // its exit status and output.
-function runIsolated (script) {
-  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60000, env: { ...process.env, SAMM_ROOT: ROOT } })
+function runIsolated (script, flags = []) {
+  const r = spawnSync(process.execPath, [...flags, '-e', script], { encoding: 'utf8', timeout: 60000, env: { ...process.env, SAMM_ROOT: ROOT } })
   return { status: r.status, signal: r.signal, out: r.stdout + r.stderr }
 }
 
@@ -274,4 +274,31 @@ test("memory moved out of an open scope and collected there never lets its close
     open.forEach(([, buf], i) => assert.ok(buf.every((x) => x === 2 + i), `${size}: scope ${i} reads its own bytes`))
     for (const [s] of open) s.close()
   }
+})
+
+test('free() of a medium or long buffer a caller marked untransferable never crashes, and its memory is not reused while it lives', () => {
+  const r = runIsolated(`
+    const samm = require(process.env.SAMM_ROOT)
+    const { markAsUntransferable } = require('node:worker_threads')
+    const out = []
+    for (const cls of ['medium', 'long']) {
+      const site = samm.site('marked.' + cls, { class: cls })
+      let b = samm.allocUnsafe(5000, site).fill(65)
+      markAsUntransferable(b.buffer)
+      const freed = samm.free(b)
+      const others = []
+      for (let i = 0; i < 50; i++) others.push(samm.allocUnsafe(5000, site).fill(66))
+      // Node 20 and 22: the mark sets no detach key, the free detaches.
+      // 24 and later: the buffer stays readable and its memory is not reused.
+      out.push(freed ? (b.length === 0 ? 'freed' : 'bad: freed but readable') : (b[4999] === 65 ? 'kept' : 'bad: reused'))
+      for (const o of others) samm.free(o)
+      b = null
+    }
+    globalThis.gc() // the marked buffers go before the exit: Node's own cleanup cannot detach them
+    console.log(out.join(' '), samm.stats().movedBlocks)
+  `, ['--expose-gc'])
+  assert.equal(r.status, 0, r.out)
+  const [medium, long, moved] = r.out.trim().split(' ')
+  assert.ok(['freed', 'kept'].includes(medium) && medium === long, r.out)
+  assert.equal(Number(moved), medium === 'kept' ? 2 : 0)
 })
