@@ -109,6 +109,12 @@ const markKeepsTransfer = transfer !== null && (() => {
 // so that a postMessage treats them all alike.
 const moveAtTake = parks && !markKeepsTransfer
 
+// Whether a caller can give an ArrayBuffer a detach key on this line (the
+// mark does from Node 24 on): nothing else detaches it then, and Node-API's
+// detach aborts the process on it. Where it can, SAMM moves memory with
+// transfer() before it detaches anything, and finds the key that way.
+const detachKeys = transfer !== null && !markKeepsTransfer
+
 const byteLength = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'byteLength').get
 
 const SPAN_CHUNKS = 4 // src/binding.c agrees
@@ -178,7 +184,7 @@ function moveOut (ab) {
 }
 
 function recycle (id, ab) {
-  if (transfer === null) return binding.recycle(id)
+  if (!parks && !detachKeys) return binding.recycle(id)
   const fresh = moveOut(ab)
   if (fresh === null) return byteLength.call(ab) === 0 ? binding.recycle(id) : binding.abandon(id)
   if (!parks) return binding.recycle(id, fresh)
@@ -192,7 +198,7 @@ function recycle (id, ab) {
 }
 
 function release (id, ab) {
-  if (transfer === null) return binding.release(id)
+  if (!detachKeys) return binding.release(id)
   const fresh = moveOut(ab)
   if (fresh === null) return byteLength.call(ab) === 0 ? binding.release(id) : binding.abandon(id)
   return binding.release(id, fresh)
@@ -250,7 +256,7 @@ function withRoom (fn) {
 }
 
 module.exports = {
-  canMove: transfer !== null,
+  detachKeys,
   moveOut,
   take,
   lastId,

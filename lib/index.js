@@ -7,7 +7,7 @@ const { counters, LONG_SCOPE_MS_MAX } = require('./counters')
 const { allocate } = require('./allocate')
 const { callThenSettle } = require('./settle')
 const { Scope, SammBuffer } = require('./scope')
-const { releaseChunks, pooled, canMove, moveOut } = require('./chunks')
+const { releaseChunks, pooled, detachKeys, moveOut } = require('./chunks')
 const { startIdleTrim } = require('./idle')
 const { site, bakedTable, sites, setDisabled, Site, CLASS_NAMES } = require('./site')
 const { checkTable } = require('./table-check')
@@ -80,10 +80,11 @@ function free (buf) {
   if (freed.has(buf)) throw new SammError('ERR_SAMM_DOUBLE_FREE', 'the buffer was already freed')
   let released
   try {
-    // The memory is moved with transfer() first where it can be, so that a
-    // detach key a caller set is found, not met inside the binding's detach
-    // (which aborts): the block is then only marked moved.
-    if (!canMove) {
+    // Where a caller can set a detach key (lib/chunks.js), the memory is
+    // moved with transfer() first, so that a key is found, not met inside
+    // the binding's detach (which aborts): the block is then only marked
+    // moved.
+    if (!detachKeys) {
       released = binding.free(buf)
     } else if (binding.free(buf, false)) {
       const fresh = moveOut(bufferOf.call(buf))
