@@ -534,6 +534,21 @@ static napi_value take(napi_env env, napi_callback_info info) {
   return ab;
 }
 
+/* Ends loan id (loan_end) for a binding call: true, or the heap's error
+ * thrown. */
+static napi_value loan_ended(napi_env env, instance *inst, uint32_t id) {
+  int err = loan_end(inst, id);
+  return err != SAMM_EOK ? throw_samm(env, err) : boolean(env, true);
+}
+
+/* arg_loan for a loan shown to a scope (not parked: see park()). */
+static loan *arg_shown_loan(napi_env env, instance *inst, napi_value v, uint32_t *id, bool *gone) {
+  loan *l = arg_loan(env, inst, v, id, gone);
+  if (l == NULL) return NULL;
+  NAPI_ASSERT(env, !l->parked, "ERR_SAMM_INVALID_ARG", "a parked loan is unparked or dropped");
+  return l;
+}
+
 /* Whether ab is an ArrayBuffer over the whole of l's memory. */
 static bool is_loan_memory(napi_env env, const loan *l, napi_value ab) {
   bool is_ab = false;
@@ -582,9 +597,8 @@ static napi_value recycle(napi_env env, napi_callback_info info) {
   GET_ARGS(2);
   uint32_t id;
   bool gone;
-  loan *l = arg_loan(env, inst, argv[0], &id, &gone);
+  loan *l = arg_shown_loan(env, inst, argv[0], &id, &gone);
   if (l == NULL) return gone ? boolean(env, false) : NULL;
-  NAPI_ASSERT(env, !l->parked, "ERR_SAMM_INVALID_ARG", "a parked loan is unparked or dropped");
   int detached = detach_shown(env, l, optional_arg(env, argc, argv[1]));
   if (detached <= 0) return detached == 0 ? boolean(env, false) : NULL;
   pool *p = pool_of(inst, l);
@@ -592,9 +606,7 @@ static napi_value recycle(napi_env env, napi_callback_info info) {
   if (p == NULL || wrap_new(env, inst, id, true, &forbidden) == NULL) {
     /* Detached, and no new wrap stands: the memory is free. */
     clear_pending(env);
-    int err = loan_end(inst, id);
-    if (err != SAMM_EOK) return throw_samm(env, err);
-    return boolean(env, true);
+    return loan_ended(env, inst, id);
   }
   pool_push(inst, p, id);
   return boolean(env, true);
@@ -608,9 +620,8 @@ static napi_value abandon(napi_env env, napi_callback_info info) {
   GET_ARGS(1);
   uint32_t id;
   bool gone;
-  loan *l = arg_loan(env, inst, argv[0], &id, &gone);
+  loan *l = arg_shown_loan(env, inst, argv[0], &id, &gone);
   if (l == NULL) return gone ? boolean(env, false) : NULL;
-  NAPI_ASSERT(env, !l->parked, "ERR_SAMM_INVALID_ARG", "a parked loan is unparked or dropped");
   l->moved = true;
   return boolean(env, false);
 }
@@ -708,9 +719,7 @@ static napi_value drop(napi_env env, napi_callback_info info) {
   NAPI_ASSERT(env, l->parked, "ERR_SAMM_INVALID_ARG", "drop(id of a parked loan, its ArrayBuffer)");
   NAPI_CALL(env, napi_detach_arraybuffer(env, argv[1]));
   l->parked = false;
-  int err = loan_end(inst, id);
-  if (err != SAMM_EOK) return throw_samm(env, err);
-  return boolean(env, true);
+  return loan_ended(env, inst, id);
 }
 
 /* release(id, fresh?) -> true when the loan's memory went back to the heap
@@ -721,14 +730,11 @@ static napi_value release(napi_env env, napi_callback_info info) {
   GET_ARGS(2);
   uint32_t id;
   bool gone;
-  loan *l = arg_loan(env, inst, argv[0], &id, &gone);
+  loan *l = arg_shown_loan(env, inst, argv[0], &id, &gone);
   if (l == NULL) return gone ? boolean(env, false) : NULL;
-  NAPI_ASSERT(env, !l->parked, "ERR_SAMM_INVALID_ARG", "a parked loan is unparked or dropped");
   int detached = detach_shown(env, l, optional_arg(env, argc, argv[1]));
   if (detached <= 0) return detached == 0 ? boolean(env, false) : NULL;
-  int err = loan_end(inst, id);
-  if (err != SAMM_EOK) return throw_samm(env, err);
-  return boolean(env, true);
+  return loan_ended(env, inst, id);
 }
 
 /* releasePool() -> how many pooled chunks and spans went back to the heap. */
@@ -855,9 +861,7 @@ static napi_value block_free(napi_env env, napi_callback_info info) {
   NAPI_CALL(env, napi_detach_arraybuffer(env, target));
   void *removed;
   napi_remove_wrap(env, argv[0], &removed);
-  int err = loan_end(inst, id);
-  if (err != SAMM_EOK) return throw_samm(env, err);
-  return boolean(env, true);
+  return loan_ended(env, inst, id);
 }
 
 /* ---- heap-wide ---- */
