@@ -175,7 +175,10 @@ test('a closed scope\'s large block serves later scopes: stale views stay empty,
   })
   samm.collect()
   const st = samm.stats()
-  assert.ok(st.poolLargeBytes <= st.largePeak - st.largeInUse, 'the cache keeps what the decaying peak of demand leaves room for')
+  // In use and cached, large blocks keep at most the decaying peak of
+  // demand and a quarter more (docs/large-allocations.md).
+  const allowance = st.largePeak + Math.floor(st.largePeak / 4)
+  assert.ok(st.poolLargeBytes <= allowance - st.largeInUse, 'the cache keeps what the decaying peak of demand leaves room for')
   const { decayMs } = samm.config()
   try {
     samm.configure({ decayMs: 0 }) // no memory of past demand: nothing stays cached
