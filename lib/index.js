@@ -32,9 +32,9 @@ function optionRule (key, { min, max, multiple }) {
 }
 
 const freed = new WeakSet()
+const moved = new WeakSet() // freed while its memory was moved away: counted once
 // The buffer getter of typed arrays, as the realm had it at load.
 const bufferOf = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), 'buffer').get
-const moved = new WeakSet() // freed while its memory was moved away: counted once
 
 {
   const bad = binding.envError()
