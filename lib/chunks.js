@@ -148,7 +148,7 @@ function take (size, zero = false) {
   lastToken = mailbox[0]
   if (!moveAtTake || ab === undefined) return ab
   const moved = transfer.call(ab)
-  binding.disown(lastToken)
+  binding.disown(lastToken, moved)
   return moved
 }
 
@@ -172,9 +172,9 @@ function giveBack (id, ab, large) {
 // ab's memory moved to a fresh ArrayBuffer, ab detached; null when ab could
 // not be: detached by someone else already, or given a detach key by a
 // caller's markAsUntransferable (Node 24 on), which nothing but Node can
-// detach with. The binding marks the loan moved either way (abandon() for
-// the second: its views then stay readable, and its memory is not reused
-// until they are gone).
+// detach with. The binding marks the first moved; the second is left to its
+// finaliser (abandon()): its views stay readable, and its memory is not
+// reused until they are gone.
 function moveOut (ab) {
   try {
     return transfer.call(ab)
@@ -256,6 +256,7 @@ function withRoom (fn) {
 }
 
 module.exports = {
+  byteLength,
   detachKeys,
   moveOut,
   take,

@@ -12,7 +12,7 @@ const { SammError, fromNative } = require('./errors')
 const { checkSize } = require('./validate')
 const { tracer } = require('./trace')
 const { counters, limitFallback } = require('./counters')
-const { take, lastId, spanSize, giveBack, scopesRunLarge, noteScopeSize } = require('./chunks')
+const { take, lastId, spanSize, giveBack, scopesRunLarge, noteScopeSize, byteLength } = require('./chunks')
 const { allocate } = require('./allocate')
 const { channels, scopeOpened, scopeReleased } = require('./diagnostics')
 
@@ -98,9 +98,9 @@ class Scope {
     if (where !== undefined) return this.#atSite(size, where, true)
     if (tracer !== null && tracer.take()) return this.#traced(size, true)
     const off = this.#off
-    if (bumpable(size) && size <= ZERO_AHEAD && size <= this.#end - off && this.#state === OPEN) {
-      if (off + size > this.#zeroed) this.#zeroAhead(off, off + size)
-      return this.#bump(off, size)
+    if (bumpable(size) && size <= ZERO_AHEAD && size <= this.#end - off && this.#state === OPEN &&
+        (off + size <= this.#zeroed || this.#zeroAhead(off, off + size))) {
+      return this.#bump(off, size, true)
     }
     // Larger than a span: a block of its own that the heap zeroes where it
     // may hold old bytes (fresh pages are zero already).
@@ -111,13 +111,25 @@ class Scope {
   // Zeroes #ab from off (or the zeroed frontier, when beyond it) to at least
   // to, and ahead of that by as much as the chunk has used, up to
   // ZERO_AHEAD bytes: a scope making one small allocation zeroes little more.
+  // False when the chunk was moved away (#chunkGone).
   #zeroAhead (off, to) {
+    if (this.#chunkGone()) return false
     const from = off > this.#zeroed ? off : this.#zeroed
     const ahead = off < ZERO_AHEAD ? off : ZERO_AHEAD
     const until = Math.min(this.#end, to + ahead)
     if (this.#whole === null) this.#whole = new Uint8Array(this.#ab)
     this.#whole.fill(0, from, until)
     this.#zeroed = until
+    return true
+  }
+
+  // Whether someone moved the chunk being bumped away (a BYOB read,
+  // transfer(), a postMessage transfer list): it is detached, and the
+  // scope goes on in a new one (its loan comes back as moved at the close).
+  #chunkGone () {
+    if (byteLength.call(this.#ab) !== 0) return false
+    this.#end = this.#off
+    return true
   }
 
   #atSite (size, where, zero) {
@@ -140,15 +152,23 @@ class Scope {
     if (!bumpable(size)) return this.#allocChecked(size)
     if (this.#state !== OPEN) throw scopeClosed()
     const off = this.#off
-    if (size <= this.#end - off) return this.#bump(off, size)
+    if (size <= this.#end - off) return this.#bump(off, size, false)
     return this.#take(size)
   }
 
-  // size bytes at off of the chunk being bumped, which has room for them.
-  #bump (off, size) {
+  // size bytes at off of the chunk being bumped, which has room for them
+  // (zero: they are zero already; a new chunk's are zeroed here).
+  #bump (off, size, zero) {
+    let buf
+    try {
+      buf = new SammBuffer(this.#ab, off, size)
+    } catch (err) {
+      if (!this.#chunkGone()) throw err
+      return zero ? this.#take(size).fill(0) : this.#take(size)
+    }
     this.#off = off + ((size + 7) & ~7)
     this.#allocs++
-    return new SammBuffer(this.#ab, off, size)
+    return buf
   }
 
   #allocChecked (size) {

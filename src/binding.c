@@ -554,9 +554,10 @@ static bool is_loan_memory(napi_env env, const loan *l, napi_value ab) {
   bool is_ab = false;
   void *data = NULL;
   size_t len = 0;
+  /* transfer() of an empty ArrayBuffer makes one over no memory at all. */
   return ab != NULL && napi_is_arraybuffer(env, ab, &is_ab) == napi_ok && is_ab &&
-         napi_get_arraybuffer_info(env, ab, &data, &len) == napi_ok && data == l->ptr &&
-         len == l->len;
+         napi_get_arraybuffer_info(env, ab, &data, &len) == napi_ok && len == l->len &&
+         (data == l->ptr || len == 0);
 }
 
 /* The optional second argument: an ArrayBuffer, or NULL when undefined. */
@@ -614,29 +615,32 @@ static napi_value recycle(napi_env env, napi_callback_info info) {
 
 /* abandon(id) -> false: the loan's ArrayBuffer cannot be detached (a
  * caller's markAsUntransferable set a detach key on it, Node 24 and later),
- * so the loan is marked moved: its views stay readable, and its memory comes
- * back through the finaliser once they are gone. */
+ * so the loan stays shown: its views stay readable, and its memory comes
+ * back through the finaliser once they are gone. It is not moved: a keyed
+ * ArrayBuffer cannot leave its thread, so teardown may unmap it. */
 static napi_value abandon(napi_env env, napi_callback_info info) {
   GET_ARGS(1);
   uint32_t id;
   bool gone;
   loan *l = arg_shown_loan(env, inst, argv[0], &id, &gone);
-  if (l == NULL) return gone ? boolean(env, false) : NULL;
-  l->moved = true;
+  if (l == NULL && !gone) return NULL;
   return boolean(env, false);
 }
 
-/* disown(id): the shown loan is read through an ArrayBuffer transfer() made
- * (lib/chunks.js), no longer its wrap: this file drops its reference. */
+/* disown(id, moved): the shown loan is read through moved, an ArrayBuffer
+ * transfer() made (lib/chunks.js), no longer its wrap: this file's
+ * reference follows it, weakly, so that collectedBytes() and teardown see
+ * it as they saw the wrap. */
 static napi_value disown(napi_env env, napi_callback_info info) {
-  GET_ARGS(1);
+  GET_ARGS(2);
   uint32_t id;
   bool gone;
-  loan *l = arg_loan(env, inst, argv[0], &id, &gone);
-  NAPI_ASSERT(env, l != NULL && !l->parked && wrap_get(env, l, NULL) != WRAP_INTACT,
-              "ERR_SAMM_INVALID_ARG", "disown(id of a loan whose wrap was moved from)");
+  loan *l = arg_shown_loan(env, inst, argv[0], &id, &gone);
+  NAPI_ASSERT(env, l != NULL && is_loan_memory(env, l, argv[1]) && wrap_get(env, l, NULL) != WRAP_INTACT,
+              "ERR_SAMM_INVALID_ARG", "disown(id, the ArrayBuffer its wrap was moved to)");
   if (l->wrap != NULL) napi_delete_reference(env, l->wrap);
   l->wrap = NULL;
+  NAPI_CALL(env, napi_create_reference(env, argv[1], 0, &l->wrap));
   return NULL;
 }
 
@@ -759,6 +763,9 @@ static napi_value release_pool(napi_env env, napi_callback_info info) {
 
 /* ---- medium / long ---- */
 
+/* Marks the Buffers of medium and long blocks (napi_type_tag_object). */
+static const napi_type_tag BLOCK_TYPE_TAG = {0x53414d4d426c6f63ULL, 0x6b2d6d656469756dULL};
+
 /* alloc(cls, size, zero) -> Buffer, or undefined when external buffers are
  * not allowed here. */
 static napi_value block_alloc(napi_env env, napi_callback_info info) {
@@ -791,7 +798,9 @@ static napi_value block_alloc(napi_env env, napi_callback_info info) {
     return undef;
   }
   /* free() finds the loan from the Buffer; without the tag the loan still
-   * comes back through its finaliser. */
+   * comes back through its finaliser. The type tag tells this file's
+   * Buffers from those another addon wrapped (napi_wrap's slot is shared). */
+  if (napi_type_tag_object(env, buf, &BLOCK_TYPE_TAG) != napi_ok) clear_pending(env);
   uintptr_t tag = (uintptr_t)id + 1;
   if (sizeof tag >= 8) tag += (uintptr_t)(inst->loans[id].gen & TOKEN_GEN_MASK) << 32;
   if (napi_wrap(env, buf, (void *)tag, NULL, NULL, NULL) != napi_ok)
@@ -809,13 +818,19 @@ static napi_value block_alloc(napi_env env, napi_callback_info info) {
  *   false: only check - true when the block is the caller's to free and
  *          still attached (nothing changes);
  *   the ArrayBuffer the memory was moved to: it is detached, the block freed;
- *   true: the ArrayBuffer cannot be detached - the loan is marked moved. */
+ *   true: the ArrayBuffer cannot be detached (a detach key) - false, the
+ *         block left to its finaliser (see abandon()). */
 static napi_value block_free(napi_env env, napi_callback_info info) {
   GET_ARGS(2);
   void *tag = NULL;
   bool is_buffer = false;
   NAPI_ASSERT(env, argc >= 1 && napi_is_buffer(env, argv[0], &is_buffer) == napi_ok && is_buffer,
               "ERR_SAMM_INVALID_ARG", "free(buffer, how?)");
+  bool ours = false;
+  if (napi_check_object_type_tag(env, argv[0], &BLOCK_TYPE_TAG, &ours) != napi_ok || !ours) {
+    clear_pending(env);
+    return throw_samm(env, SAMM_EBAD_POINTER);
+  }
   napi_value how = optional_arg(env, argc, argv[1]);
   napi_valuetype how_type = napi_undefined;
   bool how_flag = false;
@@ -853,9 +868,8 @@ static napi_value block_free(napi_env env, napi_callback_info info) {
     if (l->moved) return boolean(env, false);
     if (how != NULL) {
       NAPI_ASSERT(env, how_type == napi_boolean, "ERR_SAMM_INVALID_ARG", "free(buffer, how?)");
-      if (!how_flag) return boolean(env, true);
-      l->moved = true;
-      return boolean(env, false);
+      /* true: keyed (abandon() says why it stays shown, not moved). */
+      return boolean(env, !how_flag);
     }
   }
   NAPI_CALL(env, napi_detach_arraybuffer(env, target));

@@ -148,6 +148,26 @@ test('a loop that drops buffers and allocates without yielding is never refused 
   }
 })
 
+test('a loop that drops whole scopes without yielding is served from the heap, not refused', async () => {
+  const { maxBytes } = samm.config()
+  await collectGarbage()
+  samm.configure({ maxBytes: 32 * 1024 * 1024 })
+  try {
+    let served = 0
+    for (let i = 0; i < 2000; i++) {
+      if (samm.scope().allocUnsafe(100).length === 100) served++
+    }
+    for (let i = 0; i < 200; i++) {
+      if (samm.scope().allocUnsafe(2 * 1024 * 1024).length === 2 * 1024 * 1024) served++
+    }
+    assert.equal(served, 2200)
+    assert.ok(samm.stats().committed <= 32 * 1024 * 1024)
+  } finally {
+    await collectGarbage()
+    samm.configure({ maxBytes })
+  }
+})
+
 test('a budget full of live buffers is still refused, even in a loop that never yields and with some garbage about', async () => {
   const { maxBytes } = samm.config()
   const long = samm.site('fin.long-live', { class: 'long' })

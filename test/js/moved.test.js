@@ -302,3 +302,31 @@ test('free() of a medium or long buffer a caller marked untransferable never cra
   assert.ok(['freed', 'kept'].includes(medium) && medium === long, r.out)
   assert.equal(Number(moved), medium === 'kept' ? 2 : 0)
 })
+
+test('a scope goes on in a new chunk after its chunk was moved away mid-request, alloc still zero-filled', async () => {
+  samm.run(() => samm.current().allocUnsafe(64).fill(0x77)) // a used chunk waits in the pool
+  const s = samm.scope()
+  const first = s.allocUnsafe(64).fill(1)
+  const sibling = s.allocUnsafe(64).fill(1)
+  const at = sibling.byteOffset
+  const moved = whole(await byobRead(first))
+  assert.equal(sibling.length, 0, 'the chunk moved')
+  const a = s.allocUnsafe(100).fill(2)
+  const z = s.alloc(100)
+  const big = s.allocUnsafe(300000).fill(3)
+  assert.equal(a.length, 100)
+  assert.ok(z.every((x) => x === 0))
+  assert.equal(big.length, 300000)
+  s.close()
+  assert.equal(a.length, 0)
+  for (let i = 0; i < 10; i++) samm.run(() => samm.current().allocUnsafe(200000).fill(0xee))
+  assert.equal(moved[at], 1, 'the moved chunk was not reused')
+})
+
+test('free() of an empty medium or long buffer releases it on every line', () => {
+  for (const site of [medium, long]) {
+    const empty = samm.alloc(0, site)
+    assert.equal(samm.free(empty), true)
+    assert.throws(() => samm.free(empty), { code: 'ERR_SAMM_DOUBLE_FREE' })
+  }
+})
