@@ -107,6 +107,7 @@ typedef struct loan {
   bool pooled;        /* waiting in a pool: its wrap was never shown to JavaScript */
   bool parked;        /* waiting in lib/chunks.js's pool (park()) */
   bool moved;         /* its wrap was detached by someone else */
+  bool keyed;         /* its ArrayBuffer has a caller's detach key (abandon()) */
   bool wrapping;      /* a wrap is being created: its finaliser must not end the loan */
   bool wrap_lost;     /* ... and that finaliser ran already (the creation failed) */
 } loan;
@@ -266,7 +267,7 @@ static void teardown(instance *inst, uint32_t cleaned) {
   bool scoped = napi_open_handle_scope(env, &hs) == napi_ok;
   for (uint32_t id = 0; id < inst->loan_count; id++) {
     loan *l = &inst->loans[id];
-    if (l->kind == LOAN_FREE || l->pooled || l->parked) continue;
+    if (l->kind == LOAN_FREE || l->pooled || l->parked || l->keyed) continue;
     bool intact = !l->moved && scoped && id != cleaned && wrap_get(env, l, NULL) == WRAP_INTACT;
     if (!intact) samm_heap_keep_mapped(inst->heap, l->ptr);
   }
@@ -617,13 +618,15 @@ static napi_value recycle(napi_env env, napi_callback_info info) {
  * caller's markAsUntransferable set a detach key on it, Node 24 and later),
  * so the loan stays shown: its views stay readable, and its memory comes
  * back through the finaliser once they are gone. It is not moved: a keyed
- * ArrayBuffer cannot leave its thread, so teardown may unmap it. */
+ * ArrayBuffer cannot leave its thread, so teardown unmaps it, even when the
+ * ArrayBuffer was collected and its finaliser had no turn to run. */
 static napi_value abandon(napi_env env, napi_callback_info info) {
   GET_ARGS(1);
   uint32_t id;
   bool gone;
   loan *l = arg_shown_loan(env, inst, argv[0], &id, &gone);
   if (l == NULL && !gone) return NULL;
+  if (l != NULL) l->keyed = true;
   return boolean(env, false);
 }
 
@@ -869,6 +872,7 @@ static napi_value block_free(napi_env env, napi_callback_info info) {
     if (how != NULL) {
       NAPI_ASSERT(env, how_type == napi_boolean, "ERR_SAMM_INVALID_ARG", "free(buffer, how?)");
       /* true: keyed (abandon() says why it stays shown, not moved). */
+      if (how_flag) l->keyed = true;
       return boolean(env, !how_flag);
     }
   }
