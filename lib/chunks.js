@@ -183,10 +183,16 @@ function moveOut (ab) {
   }
 }
 
+// ab could not be moved out (moveOut): handed to plain, which marks the
+// loan moved, when someone moved it already; abandoned when it has a key.
+function unmovable (id, ab, plain) {
+  return byteLength.call(ab) === 0 ? plain(id) : binding.abandon(id)
+}
+
 function recycle (id, ab) {
   if (!parks && !detachKeys) return binding.recycle(id)
   const fresh = moveOut(ab)
-  if (fresh === null) return byteLength.call(ab) === 0 ? binding.recycle(id) : binding.abandon(id)
+  if (fresh === null) return unmovable(id, ab, binding.recycle)
   if (!parks) return binding.recycle(id, fresh)
   const kind = binding.park(id, fresh)
   if (kind !== 0) {
@@ -200,7 +206,7 @@ function recycle (id, ab) {
 function release (id, ab) {
   if (!detachKeys) return binding.release(id)
   const fresh = moveOut(ab)
-  if (fresh === null) return byteLength.call(ab) === 0 ? binding.release(id) : binding.abandon(id)
+  if (fresh === null) return unmovable(id, ab, binding.release)
   return binding.release(id, fresh)
 }
 

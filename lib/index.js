@@ -31,7 +31,6 @@ function optionRule (key, { min, max, multiple }) {
   return `from ${show(min)} to ${show(max)}${multiple > 1 ? `, a multiple of ${show(multiple)}` : ''}`
 }
 
-const freed = new WeakSet()
 const moved = new WeakSet() // freed while its memory was moved away: counted once
 // The buffer getter of typed arrays, as the realm had it at load.
 const bufferOf = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), 'buffer').get
@@ -77,7 +76,6 @@ function allocUnsafe (size, where) { return allocate(size, where, false, current
 function free (buf) {
   if (!Buffer.isBuffer(buf)) throw invalidArg('buffer', 'a Buffer', buf)
   if (buf instanceof SammBuffer) return false
-  if (freed.has(buf)) throw new SammError('ERR_SAMM_DOUBLE_FREE', 'the buffer was already freed')
   let released
   try {
     // Where a caller can set a detach key (lib/chunks.js), the memory is
@@ -102,7 +100,6 @@ function free (buf) {
     moved.add(buf)
     return false
   }
-  freed.add(buf)
   return true
 }
 

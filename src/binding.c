@@ -652,10 +652,11 @@ static napi_value disown(napi_env env, napi_callback_info info) {
  * transfer() and parks the loan here while the fresh one waits in its own
  * pool, and a scope taking it unparks it. A parked loan's memory is read by
  * nothing but that pool, so teardown may unmap it. The binding keeps no
- * reference to the ArrayBuffers transfer() makes (a reference per close cost
- * the collector more than the re-wrap it replaces): such a loan's wrap is
- * gone for this file, so teardown keeps a shown one mapped, and
- * collectedBytes() does not count it - which is why workers do not park.
+ * reference to the ArrayBuffers a close's transfer() makes (a reference per
+ * close cost the collector more than the re-wrap it replaces; disown() keeps
+ * one only per fresh lend): once parked, a loan's wrap is gone for this
+ * file, so teardown keeps it mapped when shown again, and collectedBytes()
+ * does not count it - which is why workers do not park.
  * The fresh ArrayBuffer keeps the loan's first wrap's backing store, so the
  * finaliser still runs only once no ArrayBuffer refers to the memory. */
 
@@ -802,11 +803,13 @@ static napi_value block_alloc(napi_env env, napi_callback_info info) {
   }
   /* free() finds the loan from the Buffer; without the tag the loan still
    * comes back through its finaliser. The type tag tells this file's
-   * Buffers from those another addon wrapped (napi_wrap's slot is shared). */
-  if (napi_type_tag_object(env, buf, &BLOCK_TYPE_TAG) != napi_ok) clear_pending(env);
+   * Buffers from those another addon wrapped (napi_wrap's slot is shared),
+   * and is set only on a wrapped one: a tagged Buffer without its wrap is
+   * one free() took back already. */
   uintptr_t tag = (uintptr_t)id + 1;
   if (sizeof tag >= 8) tag += (uintptr_t)(inst->loans[id].gen & TOKEN_GEN_MASK) << 32;
-  if (napi_wrap(env, buf, (void *)tag, NULL, NULL, NULL) != napi_ok)
+  if (napi_wrap(env, buf, (void *)tag, NULL, NULL, NULL) != napi_ok ||
+      napi_type_tag_object(env, buf, &BLOCK_TYPE_TAG) != napi_ok)
     clear_pending(env);
   return buf;
 }
@@ -814,10 +817,10 @@ static napi_value block_alloc(napi_env env, napi_callback_info info) {
 /* free(buffer, how?) -> true when the block went back to the heap now;
  * false when its ArrayBuffer had been detached by someone else (it then
  * comes back through its finaliser). Throws BAD_POINTER for a Buffer
- * alloc() did not return or that was freed already. how, for lib/index.js,
- * which moves the memory with transfer() itself so that a detach key a
- * caller set (markAsUntransferable, Node 24 on) is found rather than
- * aborting napi_detach_arraybuffer:
+ * alloc() did not return, DOUBLE_FREE for one freed already. how, for
+ * lib/index.js, which moves the memory with transfer() itself so that a
+ * detach key a caller set (markAsUntransferable, Node 24 on) is found
+ * rather than aborting napi_detach_arraybuffer:
  *   false: only check - true when the block is the caller's to free and
  *          still attached (nothing changes);
  *   the ArrayBuffer the memory was moved to: it is detached, the block freed;
@@ -843,7 +846,7 @@ static napi_value block_free(napi_env env, napi_callback_info info) {
   }
   if (napi_unwrap(env, argv[0], &tag) != napi_ok || tag == NULL) {
     clear_pending(env);
-    return throw_samm(env, SAMM_EBAD_POINTER);
+    return throw_samm(env, SAMM_EDOUBLE_FREE); /* tagged, so freed before */
   }
   uint32_t id = (uint32_t)((uintptr_t)tag - 1);
   loan *l = loan_get(inst, id);
