@@ -83,3 +83,53 @@ test('workers terminated while a scope holds a span leave it behind neither', as
   if (process.env.SAMM_SANITIZED) t.diagnostic('RSS not checked under AddressSanitizer (quarantine)')
   else assert.ok(growth < 20 * 1024 * 1024, `RSS grew by ${(growth / 1048576).toFixed(1)} MiB`)
 })
+
+test('workers whose scope buffers were marked untransferable leave that memory behind neither', async (t) => {
+  // From Node 24 on the mark is a detach key: the close cannot detach the
+  // chunk, which then waits for its finaliser (or the worker's exit). Node
+  // aborts at an environment's exit while such an ArrayBuffer is alive
+  // (docs/memory-safety.md), so the worker lets them be collected first.
+  const source = `
+    const { parentPort, markAsUntransferable } = require('node:worker_threads')
+    const samm = require(${JSON.stringify(path.join(__dirname, '..', '..'))})
+    require('node:v8').setFlagsFromString('--expose-gc')
+    const collect = require('node:vm').runInNewContext('gc')
+    let collected = 0
+    const registry = new FinalizationRegistry(() => collected++)
+    function closeMarked () {
+      for (let i = 0; i < 4; i++) {
+        const s = samm.scope()
+        const buf = s.allocUnsafe(900000).fill(i)
+        markAsUntransferable(buf.buffer)
+        registry.register(buf.buffer, i)
+        s.close()
+      }
+    }
+    closeMarked()
+    let tries = 0
+    ;(function wait () {
+      collect()
+      if (collected === 4 || ++tries === 200) parentPort.postMessage(collected)
+      else setTimeout(wait, 5)
+    })()
+    setInterval(() => {}, 1000)
+  `
+  async function run () {
+    const w = new Worker(source, { eval: true })
+    const collected = await new Promise((resolve, reject) => {
+      w.once('message', resolve)
+      w.once('error', reject)
+    })
+    assert.equal(collected, 4, 'the marked ArrayBuffers were collected inside the worker')
+    await w.terminate()
+  }
+  for (let i = 0; i < 5; i++) await run() // warm-up
+  global.gc?.()
+  const before = rss()
+  for (let i = 0; i < 40; i++) await run()
+  const growth = rss() - before
+  console.log(`# RSS growth over 40 workers with marked scope buffers: ${(growth / 1048576).toFixed(1)} MiB`)
+  // Four written 1 MiB spans per worker: kept mapped they would add ~160 MiB.
+  if (process.env.SAMM_SANITIZED) t.diagnostic('RSS not checked under AddressSanitizer (quarantine)')
+  else assert.ok(growth < 40 * 1024 * 1024, `RSS grew by ${(growth / 1048576).toFixed(1)} MiB`)
+})
