@@ -7,8 +7,9 @@
 //                the unmanaged-allocation sampler and the inspector's
 //                sampling heap profiler (profiler/preload.js);
 //   - sampled N: samm profile --sample N: one allocation in N traced, no
-//                full collection forced (a young-generation one at most
-//                every 500 ms, when the young generation is 3/4 full),
+//                full collection forced (young-generation ones, standing
+//                in for the service's own or within a budget of the time,
+//                while sites still need judgments: docs/profiling.md),
 //                plus the same preload;
 //   - env N:     SAMM_TRACE + SAMM_PROFILE_SAMPLE=N alone (a service started
 //                by its own process manager: no preload).

@@ -19,30 +19,43 @@
 //     reads it 3 ms later, a zlib job still holding it. A full collection
 //     every SAMM_TRACE_GC_MS (100 ms) resolves the lifetimes of what
 //     outlives its request when no scope closes.
-//   - sampled tracing forces no full collection. At most every
-//     YOUNG_SPACING_MS, at the end of a turn in which scopes with traced
-//     allocations closed and when the young generation is YOUNG_FULL full
-//     (so that it stands in for a collection the service was about to run:
-//     forced at any fullness, these raised the heavy shape's CPU per request
-//     by a quarter), it forces a young-generation collection and judges that turn's
-//     allocations as full tracing does: gone died in its
-//     request, still there outlived it. These judgments see
-//     both outcomes alike, so a site whose buffers mostly outlive their
-//     request gets outlived verdicts. In other turns an allocation counts as
-//     died in its request only if one of the service's own collections,
-//     young-generation ones included, had already collected it (the weak
-//     references of src/weak_ref.c: a WeakRef's target outlives those on
-//     Node 20 to 24); one still there counts as outliving its request if it
-//     is still there after a collection (young-generation or major) whose
-//     marking began after that point (lib/collections.js), or at the end;
-//     any other is undecided, and undecided allocations never count as
-//     having died in their request.
+//   - sampled tracing forces no full collection as a rule. At the end of
+//     a turn in which scopes with traced allocations closed, one of them of
+//     a site (and size class) that still asks for judgments
+//     (ENOUGH_IN_REQUEST), it may force a young-generation collection and
+//     judge that turn's allocations: gone died in its request, still there
+//     outlived it. It does so when the young generation is nearly as full
+//     as it was before the service's own young-generation collections (the
+//     forced one stands in for a collection the service was about to run),
+//     and otherwise within a budget of FORCE_SHARE of the time, spent first
+//     on the turns whose sites have the fewest judgments (forced at every
+//     such turn, they raised the heavy shape's CPU per request by a
+//     quarter). These judgments see both outcomes alike, so a site whose
+//     buffers mostly outlive their request gets outlived verdicts.
+//     In other turns an allocation counts as died in its request only if
+//     one of the service's own collections, young-generation ones included,
+//     had already collected it (the weak references of src/weak_ref.c: a
+//     WeakRef's target outlives those on Node 20 to 24); one still there
+//     counts as outliving its request if it is still there after a
+//     collection (young-generation or major) whose marking began after that
+//     point (lib/collections.js), or at the end; any other is undecided,
+//     and undecided allocations never count as having died in their
+//     request.
 //     A young-generation collection judges only the allocations no
 //     collection preceded since they were made: an earlier one may have
 //     promoted a buffer (it was in use then), and a promoted buffer stays
 //     until a major collection, dead or not. Counting it as outliving its
 //     request would be the safe side, but at a minimum of 1,000 decided
 //     allocations, all in their request, a busy site always had one.
+//     Nor does still there after a young-generation collection prove a
+//     buffer reachable: the scavenger keeps what old objects hold, garbage
+//     or not (an array of a request's pieces that a collection during the
+//     request promoted). So when a site has no outlived verdict yet, such a
+//     verdict is confirmed first by a full collection (two: the first may
+//     end an incremental marking), from the same budget: still there, it
+//     outlived its request; gone, it died in its request if the judgment
+//     was at the end of its closing turn, else it stays undecided. Without
+//     budget a major collection of the service's decides instead.
 // A finaliser alone could not judge: it may run several collections late.
 // What is still alive when the profile is written is censored: counted as
 // outliving its request, never as dying at the end.
@@ -64,14 +77,22 @@ const BINS = 160
 const VERSION = 2
 const SAMPLE_MAX = 2 ** 30
 const DEATH_POLL_MS = 100 // sampled: how often deaths are looked for
-// Sampled: at most one young-generation collection per this many ms, forced
-// where scopes with traced allocations closed, so that some allocations are
-// judged both ways at once (see the top of this file).
-const YOUNG_SPACING_MS = 500
-// Sampled: a forced young-generation collection only when the young
-// generation is at least this full, so that it stands in for one the
-// service was about to run anyway.
-const YOUNG_FULL = 0.75
+// Sampled: a site and size class asks for forced judgments (see the top of
+// this file) until it has this many allocations judged died in their
+// request (the bake's default minimum for a short verdict), or one judged
+// outlived (which keeps it off short already).
+const ENOUGH_IN_REQUEST = 1000
+// Sampled: a forced young-generation collection stands in for one of the
+// service's own when the young generation is at least this share as full as
+// it was (at the end of a turn) before the service's own recent ones.
+const STAND_IN = 0.8
+// Sampled: other forced collections may take this share of the time at
+// 1 allocation in 100 traced, less in proportion when fewer are (a budget
+// that refills with time up to FORCE_CREDIT_MS, so that an idle spell does
+// not buy a burst of them later). Their cost to throughput was about twice
+// their pauses (bench/RESULTS.md).
+const FORCE_SHARE = 0.01
+const FORCE_CREDIT_MS = 50
 const RECENT_MS = 1000 // sampled: records this young are looked at on every poll
 const POLL_OLDER = 2000 // sampled: older records looked at per poll, in turn
 
@@ -163,7 +184,13 @@ class Tracer {
     this.after = new Set() // sampled: records still there when judged
     this.afterOld = new Set() // sampled: the same, that only a major collection can judge
     this.judgeQueued = false
-    this.nextYoung = 0 // sampled: no forced young-generation collection before this time
+    this.fullest = 0 // sampled: the young generation's fullest, at turn ends, since its last collection
+    this.youngTrigger = Infinity // sampled: the same before the service's own young-generation collections, averaged (none seen yet: no stand-ins)
+    this.forcedUnseen = 0 // sampled: forced young-generation collections not yet reported
+    this.credit = FORCE_CREDIT_MS // sampled: ms of budgeted forced collections allowed now
+    this.forceShare = FORCE_SHARE * Math.min(1, 100 / Math.max(1, sample))
+    this.budgeted = false // sampled: whether the collection forceNow asked for is charged to the budget
+    this.creditAt = performance.now()
     this.lastEnd = -Infinity // sampled: when the last collection reported ended
     this.judge = () => this.judgeTurn()
     this.written = false
@@ -197,7 +224,8 @@ class Tracer {
     const key = `${name}\0${log2}`
     let e = this.entries.get(key)
     if (e === undefined) {
-      e = { name, log2, allocs: 0, outlived: 0, censored: 0, undecided: 0, bins: new Float64Array(BINS) }
+      // judgedIn, judgedOut: verdicts so far (sampled: see ENOUGH_IN_REQUEST).
+      e = { name, log2, allocs: 0, outlived: 0, censored: 0, undecided: 0, judgedIn: 0, judgedOut: 0, bins: new Float64Array(BINS) }
       this.entries.set(key, e)
     }
     return e
@@ -254,14 +282,52 @@ class Tracer {
     if (this.full) {
       fullCollection()
       this.judgePending(true)
-    } else if (now >= this.nextYoung && youngFullness() >= YOUNG_FULL) {
-      this.nextYoung = now + YOUNG_SPACING_MS
+    } else if (this.forceNow(now)) {
       const seen = collectionsSeen()
+      const start = performance.now()
       youngCollection()
+      if (this.budgeted) this.credit -= performance.now() - start
+      this.forcedUnseen++
+      this.fullest = 0
       this.judgePending(true, seen)
     } else {
       this.judgePending(false)
     }
+  }
+
+  // Sampled: whether to force a young-generation collection at the end of
+  // this turn (see the top of this file); budgeted says whether it is
+  // charged to the budget.
+  forceNow (now) {
+    const fullness = youngFullness()
+    if (fullness > this.fullest) this.fullest = fullness
+    this.refill(now)
+    const fewest = this.fewestJudged(this.pending)
+    if (fewest === Infinity) return false
+    this.budgeted = fullness < STAND_IN * this.youngTrigger
+    if (!this.budgeted) return true
+    if (this.credit <= 0) return false
+    // The budget goes first to the sites with the fewest judgments, unless
+    // it is piling up unspent.
+    return this.credit >= FORCE_CREDIT_MS || fewest <= 2 * this.fewestJudged(this.entries.values()) + 10
+  }
+
+  // Sampled: the budget for forced collections, refilled up to now.
+  refill (now) {
+    this.credit = Math.min(FORCE_CREDIT_MS, this.credit + this.forceShare * (now - this.creditAt))
+    this.creditAt = now
+  }
+
+  // Sampled: the fewest allocations judged died in their request among the
+  // sites (size classes) of these records, or these entries, that still ask
+  // for judgments; Infinity if none does.
+  fewestJudged (items) {
+    let fewest = Infinity
+    for (const item of items) {
+      const e = item.e === undefined ? item : item.e
+      if (item.done !== true && e.judgedOut === 0 && e.judgedIn < ENOUGH_IN_REQUEST && e.judgedIn < fewest) fewest = e.judgedIn
+    }
+    return fewest
   }
 
   // Judges the pending records: gone is died in its request; still there is
@@ -272,13 +338,18 @@ class Tracer {
   // buffer stays until a major collection, dead or not.
   judgePending (collected, youngSince) {
     const seen = []
+    let suspects = null
     for (const rec of this.pending) {
       if (rec.done) continue
       const there = weakTarget(rec.ref) !== undefined
       if (!there) {
-        rec.verdict = IN_REQUEST
-      } else if (collected && (youngSince === undefined || rec.seen === youngSince)) {
-        rec.verdict = OUTLIVED
+        this.inRequest(rec)
+      } else if (collected && youngSince === undefined) {
+        this.outlived(rec)
+      } else if (collected && rec.seen === youngSince && rec.e.judgedOut === 0) {
+        (suspects ??= []).push(rec)
+      } else if (collected && rec.seen === youngSince) {
+        this.outlived(rec)
       } else {
         rec.verdict = AFTER
         seen.push(rec)
@@ -286,6 +357,22 @@ class Tracer {
       }
     }
     this.pending = []
+    // Still there after a forced young-generation collection, of a site
+    // with no outlived verdict yet: a full collection tells, within the
+    // budget (exact here, at the end of the closing turn); without one,
+    // a major collection of the service's will.
+    if (suspects !== null && this.confirm()) {
+      for (const rec of suspects) {
+        if (weakTarget(rec.ref) === undefined) this.inRequest(rec)
+        else this.outlived(rec)
+      }
+    } else if (suspects !== null) {
+      for (const rec of suspects) {
+        rec.verdict = AFTER
+        seen.push(rec)
+        this.afterOld.add(rec)
+      }
+    }
     // Looking a record up holds its buffer while the look-up runs, so a
     // marking under way may find it reachable: only a collection whose
     // marking began after this job may say it is still reachable. So the
@@ -297,27 +384,70 @@ class Tracer {
   // ended at end). A record still there after it counts as outliving its
   // request; after a young-generation collection only if no collection ran
   // between its allocation and this one (else it may have been promoted,
-  // and a promoted buffer stays until a major collection, dead or not).
-  // Still there after a young-generation collection may also be a buffer
-  // that only garbage in the old generation held: the safe side, since it
-  // keeps a site off short.
+  // and a promoted buffer stays until a major collection, dead or not), and
+  // once confirmed (see the top of this file).
   afterCollection (markStart, end, major) {
+    if (!major) {
+      // One of the service's own: how full the young generation was before it.
+      if (this.forcedUnseen > 0) this.forcedUnseen--
+      else if (this.fullest > 0) this.youngTrigger = this.youngTrigger === Infinity ? this.fullest : 0.8 * this.youngTrigger + 0.2 * this.fullest
+      this.fullest = 0
+    }
     const before = this.lastEnd
     this.lastEnd = end
+    let suspects = null
     for (const rec of this.after) {
       if (rec.judgedAt >= markStart) continue
       this.after.delete(rec)
       // Made before an earlier collection: from now on only a major one can
       // tell, so it waits apart (young-generation collections come often).
       if (!major && rec.t0 <= before) this.afterOld.add(rec)
-      else if (weakTarget(rec.ref) !== undefined) rec.verdict = OUTLIVED
+      else if (weakTarget(rec.ref) === undefined) continue
+      else if (major || rec.e.judgedOut > 0) this.outlived(rec)
+      else (suspects ??= []).push(rec)
+    }
+    // Still there after a young-generation collection, of a site with no
+    // outlived verdict yet: a full collection tells, within the budget
+    // (one still there now outlived its request; one gone died at some time
+    // since it was judged, and stays undecided); without one, a major
+    // collection of the service's will.
+    if (suspects !== null) {
+      if (this.confirm()) {
+        for (const rec of suspects) if (weakTarget(rec.ref) !== undefined) this.outlived(rec)
+      } else {
+        for (const rec of suspects) this.afterOld.add(rec)
+      }
     }
     if (!major) return
     for (const rec of this.afterOld) {
       if (rec.judgedAt >= markStart) continue
       this.afterOld.delete(rec)
-      if (weakTarget(rec.ref) !== undefined) rec.verdict = OUTLIVED
+      if (weakTarget(rec.ref) !== undefined) this.outlived(rec)
     }
+  }
+
+  // Sampled: a full collection now, if the budget allows, to tell whether
+  // buffers a young-generation collection left are reachable (see the top
+  // of this file). Two: the first may end an incremental marking that saw
+  // them reachable.
+  confirm () {
+    const start = performance.now()
+    this.refill(start)
+    if (this.credit <= 0) return false
+    fullCollection()
+    fullCollection()
+    this.credit -= performance.now() - start
+    return true
+  }
+
+  inRequest (rec) {
+    rec.verdict = IN_REQUEST
+    rec.e.judgedIn++
+  }
+
+  outlived (rec) {
+    rec.verdict = OUTLIVED
+    rec.e.judgedOut++
   }
 
   // Sampled: the live records whose buffer a collection took die now. Each

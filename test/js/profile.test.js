@@ -289,6 +289,48 @@ test('sampled tracing learns from the service\'s own young-generation collection
   }
 })
 
+// Scratch buffers gathered in an array that the old generation already
+// holds when the scope closes: a young-generation collection keeps them
+// (the old array is garbage, but only a major collection knows it).
+const OLD_GARBAGE_SCRIPT = `
+  const samm = require(${JSON.stringify(ROOT)})
+  const fs = require('node:fs')
+  require('node:v8').setFlagsFromString('--expose-gc')
+  const collect = require('node:vm').runInNewContext('gc')
+  let i = 0
+  function gather () {
+    const holder = []
+    collect({ type: 'minor' })
+    collect({ type: 'minor' })
+    for (let k = 0; k < 5; k++) holder.push(samm.allocUnsafe(100, 'og.piece').fill(k))
+    return holder.length
+  }
+  function step () {
+    samm.run(gather)
+    if (++i < 100) fs.stat(process.execPath, step)
+  }
+  fs.stat(process.execPath, step)
+`
+
+test('sampled tracing does not take a buffer that only old garbage held for one that outlived its request', () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'samm-old-garbage-'))
+  try {
+    const file = path.join(tmp, 'p.profile')
+    const r = spawnSync(process.execPath, ['-e', OLD_GARBAGE_SCRIPT], {
+      encoding: 'utf8', env: { ...process.env, SAMM_RETAINERS: '0', SAMM_TRACE: file, SAMM_PROFILE_SAMPLE: '1' }
+    })
+    assert.equal(r.status, 0, r.stderr)
+    const { table } = dryBake(tmp, [file], ['--min-short-allocs', '1'])
+    const site = table.sites.find((x) => x.name === 'og.piece')
+    assert.equal(site.allocs, 500)
+    assert.equal(site.outlived, 0, JSON.stringify(site))
+    assert.ok(site.allocs - (site.undecided || 0) > 0, JSON.stringify(site))
+    assert.equal(site.class, 'short')
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true })
+  }
+})
+
 test('SAMM_TRACE as a folder or a pattern gives each process its own file, and the files merge by concatenation', () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'samm-fleet-'))
   try {
