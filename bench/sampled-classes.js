@@ -3,11 +3,12 @@
 // example is profiled under load with the full tracer (--duration per
 // shape, as bench/run.js does) and with `--sample N` (longer: 1 allocation
 // in N is traced, and a short verdict needs 1,000 decided allocations per
-// size class), then both profiles are baked (the bake tool only, nothing is
+// size class; a site allocated once per request gets about one decided per
+// forced collection, docs/profiling.md), then both profiles are baked (the bake tool only, nothing is
 // rebuilt) and their tables compared site by site and size class by size
 // class.
 //
-//   node bench/sampled-classes.js [N=100] [full seconds=8] [sampled seconds=90] [examples=express,fastify,http]
+//   node bench/sampled-classes.js [N=100] [full seconds=8] [sampled seconds=300] [examples=express,fastify,http]
 
 const fs = require('node:fs')
 const os = require('node:os')
@@ -21,7 +22,7 @@ const SHAPES = ['heavy', 'small']
 
 const n = Number(process.argv[2]) || 100
 const fullSeconds = Number(process.argv[3]) || 8
-const sampledSeconds = Number(process.argv[4]) || 90
+const sampledSeconds = Number(process.argv[4]) || 300
 const examples = (process.argv[5] || 'express,fastify,http').split(',')
 
 // Profiles example under both shapes (extra: more samm profile options)

@@ -79,9 +79,10 @@ const SAMPLE_MAX = 2 ** 30
 const DEATH_POLL_MS = 100 // sampled: how often deaths are looked for
 // Sampled: a site and size class asks for forced judgments (see the top of
 // this file) until it has this many allocations judged died in their
-// request (the bake's default minimum for a short verdict), or one judged
-// outlived (which keeps it off short already).
-const ENOUGH_IN_REQUEST = 1000
+// request (the bake's minimum for a short verdict: SAMM_MIN_SHORT_ALLOCS
+// when the service has it, else the default), or one judged outlived
+// (which keeps it off short already).
+const ENOUGH_IN_REQUEST = /^[1-9][0-9]{0,8}$/.test(process.env.SAMM_MIN_SHORT_ALLOCS || '') ? Number(process.env.SAMM_MIN_SHORT_ALLOCS) : 1000
 // Sampled: a forced young-generation collection stands in for one of the
 // service's own when the young generation is at least this share as full as
 // it was (at the end of a turn) before the service's own recent ones.
