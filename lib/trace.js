@@ -345,12 +345,15 @@ class Tracer {
       const there = weakTarget(rec.ref) !== undefined
       if (!there) {
         this.inRequest(rec)
-      } else if (collected && youngSince === undefined) {
-        this.outlived(rec)
-      } else if (collected && rec.seen === youngSince && rec.e.judgedOut === 0) {
-        (suspects ??= []).push(rec)
-      } else if (collected && rec.seen === youngSince) {
-        this.outlived(rec)
+      } else if (collected && (youngSince === undefined || rec.seen === youngSince)) {
+        if (youngSince === undefined || rec.e.judgedOut > 0) {
+          this.outlived(rec)
+        } else {
+          rec.verdict = AFTER // until confirmed
+          seen.push(rec)
+          suspects ??= []
+          suspects.push(rec)
+        }
       } else {
         rec.verdict = AFTER
         seen.push(rec)
@@ -358,22 +361,8 @@ class Tracer {
       }
     }
     this.pending = []
-    // Still there after a forced young-generation collection, of a site
-    // with no outlived verdict yet: a full collection tells, within the
-    // budget (exact here, at the end of the closing turn); without one,
-    // a major collection of the service's will.
-    if (suspects !== null && this.confirm()) {
-      for (const rec of suspects) {
-        if (weakTarget(rec.ref) === undefined) this.inRequest(rec)
-        else this.outlived(rec)
-      }
-    } else if (suspects !== null) {
-      for (const rec of suspects) {
-        rec.verdict = AFTER
-        seen.push(rec)
-        this.afterOld.add(rec)
-      }
-    }
+    // Exact here, at the end of the closing turn: gone died in its request.
+    if (suspects !== null) this.confirmOrWait(suspects, true)
     // Looking a record up holds its buffer while the look-up runs, so a
     // marking under way may find it reachable: only a collection whose
     // marking began after this job may say it is still reachable. So the
@@ -407,18 +396,9 @@ class Tracer {
       else if (major || rec.e.judgedOut > 0) this.outlived(rec)
       else (suspects ??= []).push(rec)
     }
-    // Still there after a young-generation collection, of a site with no
-    // outlived verdict yet: a full collection tells, within the budget
-    // (one still there now outlived its request; one gone died at some time
-    // since it was judged, and stays undecided); without one, a major
-    // collection of the service's will.
-    if (suspects !== null) {
-      if (this.confirm()) {
-        for (const rec of suspects) if (weakTarget(rec.ref) !== undefined) this.outlived(rec)
-      } else {
-        for (const rec of suspects) this.afterOld.add(rec)
-      }
-    }
+    // Later than their closing turn: one gone died at some time since it
+    // was judged, and stays undecided.
+    if (suspects !== null) this.confirmOrWait(suspects, false)
     if (!major) return
     for (const rec of this.afterOld) {
       if (rec.judgedAt >= markStart) continue
@@ -427,18 +407,28 @@ class Tracer {
     }
   }
 
-  // Sampled: a full collection now, if the budget allows, to tell whether
-  // buffers a young-generation collection left are reachable (see the top
-  // of this file). Two: the first may end an incremental marking that saw
-  // them reachable.
-  confirm () {
+  // Sampled: records (verdict AFTER) still there after a young-generation
+  // collection, of sites with no outlived verdict yet (see the top of this
+  // file). A full collection now, if the budget allows, tells whether they
+  // are reachable: still there outlived its request; gone died in it when
+  // atClose (the judgment is at the end of its closing turn), else stays
+  // undecided. Two collections: the first may end an incremental marking
+  // that saw them reachable. Without budget, a major collection of the
+  // service's decides.
+  confirmOrWait (suspects, atClose) {
     const start = performance.now()
     this.refill(start)
-    if (this.credit <= 0) return false
+    if (this.credit <= 0) {
+      for (const rec of suspects) this.afterOld.add(rec)
+      return
+    }
     fullCollection()
     fullCollection()
     this.credit -= performance.now() - start
-    return true
+    for (const rec of suspects) {
+      if (weakTarget(rec.ref) !== undefined) this.outlived(rec)
+      else if (atClose) this.inRequest(rec)
+    }
   }
 
   inRequest (rec) {

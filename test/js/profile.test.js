@@ -268,25 +268,31 @@ const YOUNG_SCRIPT = `
   fs.stat(process.execPath, step)
 `
 
-test('sampled tracing learns from the service\'s own young-generation collections that a buffer died in its request', () => {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'samm-young-'))
+// Runs script traced through the environment, every allocation sampled
+// (SAMM_PROFILE_SAMPLE=1), and bakes its profile with bakeArgs: the baked
+// table's entry for site.
+function tracedScriptSite (script, site, bakeArgs) {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'samm-traced-'))
   try {
     const file = path.join(tmp, 'p.profile')
-    const r = spawnSync(process.execPath, ['-e', YOUNG_SCRIPT], {
+    const r = spawnSync(process.execPath, ['-e', script], {
       encoding: 'utf8', env: { ...process.env, SAMM_RETAINERS: '0', SAMM_TRACE: file, SAMM_PROFILE_SAMPLE: '1' }
     })
     assert.equal(r.status, 0, r.stderr)
-    const { table } = dryBake(tmp, [file], ['--min-short-allocs', '100'])
-    const site = table.sites.find((x) => x.name === 'yg.scratch')
-    assert.equal(site.allocs, 200)
-    assert.equal(site.outlived, 0)
-    // No collection is forced, yet most are decided: each request's own
-    // garbage ran a collection after the scratch buffer was dropped.
-    assert.ok(site.allocs - (site.undecided || 0) >= 150, JSON.stringify(site))
-    assert.equal(site.class, 'short')
+    return dryBake(tmp, [file], bakeArgs).table.sites.find((x) => x.name === site)
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true })
   }
+}
+
+test('sampled tracing learns from the service\'s own young-generation collections that a buffer died in its request', () => {
+  const site = tracedScriptSite(YOUNG_SCRIPT, 'yg.scratch', ['--min-short-allocs', '100'])
+  assert.equal(site.allocs, 200)
+  assert.equal(site.outlived, 0)
+  // No collection is forced, yet most are decided: each request's own
+  // garbage ran a collection after the scratch buffer was dropped.
+  assert.ok(site.allocs - (site.undecided || 0) >= 150, JSON.stringify(site))
+  assert.equal(site.class, 'short')
 })
 
 // Scratch buffers gathered in an array that the old generation already
@@ -295,13 +301,12 @@ test('sampled tracing learns from the service\'s own young-generation collection
 const OLD_GARBAGE_SCRIPT = `
   const samm = require(${JSON.stringify(ROOT)})
   const fs = require('node:fs')
-  require('node:v8').setFlagsFromString('--expose-gc')
-  const collect = require('node:vm').runInNewContext('gc')
+  const { youngCollection } = require(${JSON.stringify(path.join(ROOT, 'lib', 'collections'))})
   let i = 0
   function gather () {
     const holder = []
-    collect({ type: 'minor' })
-    collect({ type: 'minor' })
+    youngCollection()
+    youngCollection()
     for (let k = 0; k < 5; k++) holder.push(samm.allocUnsafe(100, 'og.piece').fill(k))
     return holder.length
   }
@@ -313,22 +318,11 @@ const OLD_GARBAGE_SCRIPT = `
 `
 
 test('sampled tracing does not take a buffer that only old garbage held for one that outlived its request', () => {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'samm-old-garbage-'))
-  try {
-    const file = path.join(tmp, 'p.profile')
-    const r = spawnSync(process.execPath, ['-e', OLD_GARBAGE_SCRIPT], {
-      encoding: 'utf8', env: { ...process.env, SAMM_RETAINERS: '0', SAMM_TRACE: file, SAMM_PROFILE_SAMPLE: '1' }
-    })
-    assert.equal(r.status, 0, r.stderr)
-    const { table } = dryBake(tmp, [file], ['--min-short-allocs', '1'])
-    const site = table.sites.find((x) => x.name === 'og.piece')
-    assert.equal(site.allocs, 500)
-    assert.equal(site.outlived, 0, JSON.stringify(site))
-    assert.ok(site.allocs - (site.undecided || 0) > 0, JSON.stringify(site))
-    assert.equal(site.class, 'short')
-  } finally {
-    fs.rmSync(tmp, { recursive: true, force: true })
-  }
+  const site = tracedScriptSite(OLD_GARBAGE_SCRIPT, 'og.piece', ['--min-short-allocs', '1'])
+  assert.equal(site.allocs, 500)
+  assert.equal(site.outlived, 0, JSON.stringify(site))
+  assert.ok(site.allocs - (site.undecided || 0) > 0, JSON.stringify(site))
+  assert.equal(site.class, 'short')
 })
 
 test('SAMM_TRACE as a folder or a pattern gives each process its own file, and the files merge by concatenation', () => {

@@ -27,17 +27,30 @@ function spin () {
 spin()
 `
 
-async function runWorker () {
-  const w = new Worker(workerSource, { eval: true })
-  const allocs = await new Promise((resolve, reject) => {
+// Runs a worker on source until its first message, which check() sees
+// before the worker is terminated; returns the message.
+async function runWorker (source = workerSource, check = () => {}) {
+  const w = new Worker(source, { eval: true })
+  const message = await new Promise((resolve, reject) => {
     w.once('message', resolve)
     w.once('error', reject)
   })
+  check(message)
   await w.terminate()
-  return allocs
+  return message
 }
 
 function rss () { return process.memoryUsage.rss() }
+
+// How much the resident set grew over 40 workers on source, after 5 to
+// warm up.
+async function rssGrowthOverWorkers (source, check) {
+  for (let i = 0; i < 5; i++) await runWorker(source, check)
+  global.gc?.()
+  const before = rss()
+  for (let i = 0; i < 40; i++) await runWorker(source, check)
+  return rss() - before
+}
 
 test('60 workers started and terminated while allocating leave no memory behind', async (t) => {
   for (let i = 0; i < 10; i++) assert.ok(await runWorker() >= 2000) // warm-up
@@ -64,19 +77,7 @@ test('workers terminated while a scope holds a span leave it behind neither', as
     parentPort.postMessage('holding')
     setInterval(() => open.allocUnsafe(8), 1000)
   `
-  async function run () {
-    const w = new Worker(source, { eval: true })
-    await new Promise((resolve, reject) => {
-      w.once('message', resolve)
-      w.once('error', reject)
-    })
-    await w.terminate()
-  }
-  for (let i = 0; i < 5; i++) await run() // warm-up
-  global.gc?.()
-  const before = rss()
-  for (let i = 0; i < 40; i++) await run()
-  const growth = rss() - before
+  const growth = await rssGrowthOverWorkers(source)
   console.log(`# RSS growth over 40 workers stopped with a scope open: ${(growth / 1048576).toFixed(1)} MiB`)
   // Each worker's open scope held a span of 1 MiB, written; kept mapped
   // they would add ~40 MiB.
@@ -92,8 +93,7 @@ test('workers whose scope buffers were marked untransferable leave that memory b
   const source = `
     const { parentPort, markAsUntransferable } = require('node:worker_threads')
     const samm = require(${JSON.stringify(path.join(__dirname, '..', '..'))})
-    require('node:v8').setFlagsFromString('--expose-gc')
-    const collect = require('node:vm').runInNewContext('gc')
+    const { fullCollection } = require(${JSON.stringify(path.join(__dirname, '..', '..', 'lib', 'collections'))})
     let collected = 0
     const registry = new FinalizationRegistry(() => collected++)
     function closeMarked () {
@@ -108,26 +108,15 @@ test('workers whose scope buffers were marked untransferable leave that memory b
     closeMarked()
     let tries = 0
     ;(function wait () {
-      collect()
+      fullCollection()
       if (collected === 4 || ++tries === 200) parentPort.postMessage(collected)
       else setTimeout(wait, 5)
     })()
     setInterval(() => {}, 1000)
   `
-  async function run () {
-    const w = new Worker(source, { eval: true })
-    const collected = await new Promise((resolve, reject) => {
-      w.once('message', resolve)
-      w.once('error', reject)
-    })
+  const growth = await rssGrowthOverWorkers(source, (collected) => {
     assert.equal(collected, 4, 'the marked ArrayBuffers were collected inside the worker')
-    await w.terminate()
-  }
-  for (let i = 0; i < 5; i++) await run() // warm-up
-  global.gc?.()
-  const before = rss()
-  for (let i = 0; i < 40; i++) await run()
-  const growth = rss() - before
+  })
   console.log(`# RSS growth over 40 workers with marked scope buffers: ${(growth / 1048576).toFixed(1)} MiB`)
   // Four written 1 MiB spans per worker: kept mapped they would add ~160 MiB.
   if (process.env.SAMM_SANITIZED) t.diagnostic('RSS not checked under AddressSanitizer (quarantine)')
