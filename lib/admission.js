@@ -112,8 +112,8 @@ function pump () {
   const q = state.queue
   while (state.head < q.length) {
     const entry = q[state.head]
-    if (entry === null) {
-      state.head++
+    if (entry === null || entry.left) {
+      q[state.head++] = null
       continue
     }
     if (!fits(entry.gate.highWater)) break
@@ -139,14 +139,19 @@ function pump () {
   }
 }
 
-// entry no longer waits (admitted, timed out or gone).
+// entry no longer waits (admitted, timed out or gone). It stays in the
+// queue, marked, until pump() passes it: its place there moves when the
+// queue is compacted.
 function leave (entry) {
+  entry.left = true
   state.waiting--
   entry.gate.waiting--
   clearTimeout(entry.timer)
   entry.res.removeListener('close', entry.onClose)
-  if (entry.index !== -1 && state.queue[entry.index] === entry) state.queue[entry.index] = null
-  entry.index = -1
+  if (state.waiting === 0) {
+    state.queue.length = 0
+    state.head = 0
+  }
 }
 
 const BUSY = 'Service Unavailable: memory is busy, retry later\n'
@@ -255,7 +260,7 @@ class Gate {
       return refuse(this.retryAfter, BUSY)
     }
     // Later, from another request's close: in this request's async context.
-    const entry = { gate: this, res, start: AsyncResource.bind(start), timer: null, onClose: null, index: state.queue.length }
+    const entry = { gate: this, res, start: AsyncResource.bind(start), timer: null, onClose: null, left: false }
     const refuseLater = AsyncResource.bind(refuse)
     entry.onClose = () => {
       leave(entry)

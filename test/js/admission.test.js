@@ -260,6 +260,93 @@ test('an admitted request that meets the budget anyway gets heap memory, not ERR
   await drained()
 })
 
+// A response as node:http's request handler sees it, ended by the test:
+// finish() as after the body went out, goAway() as a client that left.
+class FakeResponse extends require('node:events') {
+  closed = false
+  destroyed = false
+  headersSent = false
+  finish () {
+    this.closed = true
+    this.emit('close')
+  }
+
+  goAway () {
+    this.destroyed = true
+    this.finish()
+  }
+}
+
+test('a request that leaves the queue after more than a thousand were admitted is never started', async () => {
+  // Hundreds of requests through the queue make it compact itself; one
+  // that leaves after that must still leave for good.
+  const N = 1100
+  const started = new Set()
+  const running = [] // [release, res] of handlers holding their body
+  const handler = samm.http(async (req, res) => {
+    started.add(req.id)
+    samm.allocUnsafe(BODY, body).fill(1)
+    await new Promise((resolve) => running.push([resolve, res]))
+  }, { admit: { queue: 2 * N, timeoutMs: 60000 } })
+  const before = samm.stats().admission
+  const responses = Array.from({ length: N }, () => new FakeResponse())
+  responses.forEach((res, id) => handler({ id }, res))
+  assert.ok(samm.stats().admission.waiting > N / 2, 'most requests wait')
+  const finishOne = async () => {
+    const [release, res] = running.shift()
+    release()
+    await settle(0)
+    res.finish()
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  while (started.size < N - 60) await finishOne()
+  const leaver = N - 30
+  assert.ok(!started.has(leaver))
+  responses[leaver].goAway()
+  while (running.length > 0) await finishOne()
+  assert.ok(!started.has(leaver), 'the request that left was not started')
+  assert.equal(started.size, N - 1)
+  const s = samm.stats().admission
+  assert.equal(s.abandoned - before.abandoned, 1)
+  assert.equal(s.admitted - before.admitted, N - 1)
+  await drained()
+})
+
+test('the handler of a request whose client went away allocates from its scope until it settles', async () => {
+  const outside = samm.stats().outsideScope
+  let reached
+  const atWork = new Promise((resolve) => { reached = resolve })
+  let goOn
+  const clientGone = new Promise((resolve) => { goOn = resolve })
+  const seenByHandler = { kept: null, scopeOpen: false, lengthLater: -1 }
+  const server = http.createServer(samm.http(async (req, res) => {
+    res.once('close', goOn)
+    reached()
+    await clientGone
+    const kept = samm.allocUnsafe(BODY, body).fill(7)
+    seenByHandler.scopeOpen = samm.current() !== undefined
+    await settle(20)
+    seenByHandler.lengthLater = kept.length
+    seenByHandler.kept = kept
+    res.end(kept)
+  }, { admit: true }))
+  try {
+    const port = await listen(server)
+    const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false })
+    req.on('error', () => {})
+    await atWork
+    req.destroy()
+    await until(() => seenByHandler.kept !== null && samm.stats().scopesOpen === 0)
+  } finally {
+    server.close()
+  }
+  assert.ok(seenByHandler.scopeOpen, 'the request\'s scope is still current')
+  assert.equal(seenByHandler.lengthLater, BODY, 'valid while the handler runs')
+  assert.equal(seenByHandler.kept.length, 0, 'released once the handler settled')
+  assert.equal(samm.stats().outsideScope, outside, 'nothing came from the V8 heap')
+  await drained()
+})
+
 test('a process limit counts the rest of the process', async () => {
   try {
     samm.configure({ processLimit: 1 * MiB }) // already far above it
