@@ -13,7 +13,7 @@ const { storage } = require('./storage')
 function openRequestScope (res) {
   const scope = new Scope()
   noteResponse(scope, res)
-  const close = () => scope.close()
+  const close = () => scope.closeWhenSettled()
   if (res.closed || res.destroyed) queueMicrotask(close)
   else res.once('close', close)
   return scope

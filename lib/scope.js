@@ -67,6 +67,7 @@ class Scope {
   #heapOnly = counters.disabled ? OFF : 0 // REFUSED or OFF: every allocation from the V8 heap
   #held = 0 // bytes of the chunks, spans and blocks taken (admission learns from it)
   #admission = null // admission's tracker, for a request it let in (lib/admission.js)
+  #closeWhenSettled = false // closes once the last hold is released (closeWhenSettled())
 
   constructor () {
     counters.scopesOpen++
@@ -261,8 +262,21 @@ class Scope {
     return () => {
       if (!held) return
       held = false
-      if (--this.#pending === 0 && this.#state === CLOSING) this.#release()
+      if (--this.#pending === 0 && (this.#state === CLOSING || this.#closeWhenSettled)) this.#release()
     }
+  }
+
+  /**
+   * Closes the scope once every hold is released (now, if none is). Until
+   * then it stays open: the integrations call this when the response has
+   * emitted 'close', and an aborted request's handler, still running, goes
+   * on allocating from its request's scope - within the budget and
+   * admission, released when it settles - instead of from the V8 heap.
+   */
+  closeWhenSettled () {
+    if (this.#state !== OPEN) return
+    if (this.#pending === 0) this.close()
+    else this.#closeWhenSettled = true
   }
 
   /** Releases the scope's memory, at once or when waitFor() work settles. */
