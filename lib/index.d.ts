@@ -47,6 +47,12 @@ export declare class Scope {
   hold(): () => void
   /** Releases the scope's memory (detaching every view), now or once waited-for work settles. */
   close(): void
+  /**
+   * Closes the scope once every hold (`waitFor`, `hold`) is released - now if
+   * none is - and serves allocations until then. The integrations call it
+   * when the response has emitted 'close'.
+   */
+  closeWhenSettled(): void
 }
 
 /** An error SAMM throws; `code` is stable (see README). */

@@ -232,6 +232,30 @@ test('explicit scopes: alloc, waitFor keeps the scope open until the work settle
   assert.throws(() => s.waitFor(Promise.resolve()), { code: 'ERR_SAMM_SCOPE_CLOSED' })
 })
 
+test('closeWhenSettled: the scope serves allocations until its last hold is released, then closes', async () => {
+  const s = samm.scope()
+  const release = s.hold()
+  let finish
+  s.waitFor(new Promise((resolve) => { finish = resolve }))
+  const before = s.alloc(64, short).fill(1)
+  s.closeWhenSettled()
+  assert.equal(s.closed, false, 'open while held')
+  const during = s.allocUnsafe(70000) // a block of its own, too
+  assert.equal(during.length, 70000)
+  release()
+  assert.equal(s.alloc(16).length, 16, 'one hold left')
+  finish()
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.equal(s.closed, true)
+  assert.equal(before.length, 0)
+  assert.equal(during.length, 0, 'released with the scope')
+  assert.throws(() => s.alloc(1), { code: 'ERR_SAMM_SCOPE_CLOSED' })
+  s.closeWhenSettled() // harmless once closed
+  const idle = samm.scope()
+  idle.closeWhenSettled()
+  assert.equal(idle.closed, true, 'without holds it closes at once')
+})
+
 test('waitFor returns a Promise, also for a thenable or a plain value', async () => {
   const s = samm.scope()
   const thenable = { then (resolve) { setImmediate(() => resolve(7)) } }
