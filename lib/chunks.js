@@ -263,6 +263,7 @@ function withRoom (fn) {
 
 module.exports = {
   byteLength,
+  transfer,
   detachKeys,
   moveOut,
   take,
