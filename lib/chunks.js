@@ -263,7 +263,6 @@ function withRoom (fn) {
 
 module.exports = {
   byteLength,
-  transfer,
   detachKeys,
   moveOut,
   take,

@@ -12,7 +12,7 @@ const { SammError, fromNative } = require('./errors')
 const { checkSize } = require('./validate')
 const { tracer } = require('./trace')
 const { counters, limitFallback } = require('./counters')
-const { take, lastId, spanSize, giveBack, scopesRunLarge, noteScopeSize, byteLength, transfer } = require('./chunks')
+const { take, lastId, spanSize, giveBack, scopesRunLarge, noteScopeSize, byteLength } = require('./chunks')
 const { allocate } = require('./allocate')
 const { channels, scopeOpened, scopeReleased } = require('./diagnostics')
 
@@ -68,10 +68,6 @@ class Scope {
   #held = 0 // bytes of the chunks, spans and blocks taken (admission learns from it)
   #admission = null // admission's tracker, for a request it let in (lib/admission.js)
   #closeWhenSettled = false // closes once the last hold is released (closeWhenSettled())
-  // Heap Buffers' ArrayBuffers that stood in for scope memory the budget
-  // refused (limitFallback): at the close their memory goes back at once, as
-  // the scope's own does, rather than at the V8 heap's next collection.
-  #stoodIn = null
 
   constructor () {
     counters.scopesOpen++
@@ -193,7 +189,7 @@ class Scope {
       const chunk = this.#first === -1 && size <= counters.chunkSize && !scopesRunLarge()
       ab = take(chunk ? 0 : spanSize())
     } catch (err) {
-      return this.#overBudget(err, size, false)
+      return limitFallback(fromNative(err), size, false, true, 'short', null, this.#admission !== null)
     }
     if (ab === undefined) {
       this.#heapOnly = REFUSED
@@ -229,7 +225,7 @@ class Scope {
     try {
       ab = take(size, zero)
     } catch (err) {
-      return this.#overBudget(err, size, zero)
+      return limitFallback(fromNative(err), size, zero, true, 'short', null, this.#admission !== null)
     }
     if (ab === undefined) {
       this.#heapOnly = REFUSED
@@ -240,19 +236,6 @@ class Scope {
     else this.#large.push(lastId(), ab)
     this.#allocs++
     return new SammBuffer(ab, 0, size)
-  }
-
-  // After the budget refused memory for size bytes: a heap Buffer (admission
-  // let the request in, onLimit is 'heap', or collected garbage holds the
-  // room), kept to be let go at the close, or the error thrown.
-  #overBudget (err, size, zero) {
-    const buf = limitFallback(fromNative(err), size, zero, true, 'short', null, this.#admission !== null)
-    // Only a Buffer over an ArrayBuffer of its own (not Buffer's pool).
-    if (transfer !== null && buf.byteOffset === 0 && buf.buffer.byteLength === size && size > 0) {
-      if (this.#stoodIn === null) this.#stoodIn = [buf.buffer]
-      else this.#stoodIn.push(buf.buffer)
-    }
-    return buf
   }
 
   /**
@@ -310,9 +293,8 @@ class Scope {
     const firstAb = this.#firstAb
     const more = this.#more
     const large = this.#large
-    const stoodIn = this.#stoodIn
     noteScopeSize(more !== null || this.#off > counters.chunkSize)
-    this.#more = this.#large = this.#whole = this.#firstAb = this.#ab = this.#stoodIn = null
+    this.#more = this.#large = this.#whole = this.#firstAb = this.#ab = null
     this.#first = -1
     this.#end = this.#off = this.#zeroed = 0
     counters.scopesOpen--
@@ -320,19 +302,9 @@ class Scope {
     if (first !== -1) giveBack(first, firstAb, false)
     if (more !== null) for (let i = 0; i < more.length; i += 2) giveBack(more[i], more[i + 1], false)
     if (large !== null) for (let i = 0; i < large.length; i += 2) giveBack(large[i], large[i + 1], true)
-    if (stoodIn !== null) for (const ab of stoodIn) letGo(ab)
     if (channels.scopeLong.hasSubscribers) scopeReleased(this, counters.longScopeMs)
     if (this.#admission !== null) this.#admission.released(this)
   }
-}
-
-// Detaches ab (its views then read as length 0) and frees its memory now:
-// transfer() to a length of 0 keeps none of it. One a caller detached, or
-// gave a detach key (Node 24 on), is left to the V8 heap's collection.
-function letGo (ab) {
-  try {
-    transfer.call(ab, 0)
-  } catch {}
 }
 
 function heapFallback (size) {
