@@ -40,6 +40,7 @@ const memory = new Float64Array(3) // binding.memory(): held, committed, maxByte
 const state = {
   queue: [], // waiting entries, oldest first; entries that left are null
   head: 0, // index of the oldest entry that may still wait
+  base: 0, // arrivals dropped from the queue's front: an entry's place is its seq - base
   waiting: 0,
   queued: 0, // requests that had to wait
   admitted: 0,
@@ -112,12 +113,16 @@ function pump () {
   const q = state.queue
   while (state.head < q.length) {
     const entry = q[state.head]
-    if (entry === null || entry.left) {
-      q[state.head++] = null
+    if (entry === null) {
+      state.head++
+      continue
+    }
+    if (entry.res.destroyed) { // gone, its 'close' not yet emitted
+      leave(entry)
+      state.abandoned++
       continue
     }
     if (!fits(entry.gate.highWater)) break
-    q[state.head++] = null
     leave(entry)
     try {
       entry.start()
@@ -127,11 +132,9 @@ function pump () {
     }
   }
   if (state.head === q.length) {
-    q.length = 0
-    state.head = 0
+    dropFront(q.length)
   } else if (state.head > 1024 && state.head * 2 > q.length) {
-    q.splice(0, state.head)
-    state.head = 0
+    dropFront(state.head)
   }
   if (state.waiting === 0 && state.poll !== null) {
     clearInterval(state.poll)
@@ -139,19 +142,24 @@ function pump () {
   }
 }
 
-// entry no longer waits (admitted, timed out or gone). It stays in the
-// queue, marked, until pump() passes it: its place there moves when the
-// queue is compacted.
+// Drops the queue's first n entries (all of them left).
+function dropFront (n) {
+  state.queue.splice(0, n)
+  state.base += n
+  state.head = Math.max(0, state.head - n)
+}
+
+// entry no longer waits (admitted, timed out or gone): its place in the
+// queue is emptied, wherever compaction has moved it, and nothing there
+// holds its request any more.
 function leave (entry) {
-  entry.left = true
   state.waiting--
   entry.gate.waiting--
   clearTimeout(entry.timer)
   entry.res.removeListener('close', entry.onClose)
-  if (state.waiting === 0) {
-    state.queue.length = 0
-    state.head = 0
-  }
+  const at = entry.seq - state.base
+  if (at >= 0 && state.queue[at] === entry) state.queue[at] = null
+  if (state.waiting === 0) dropFront(state.queue.length)
 }
 
 const BUSY = 'Service Unavailable: memory is busy, retry later\n'
@@ -260,7 +268,7 @@ class Gate {
       return refuse(this.retryAfter, BUSY)
     }
     // Later, from another request's close: in this request's async context.
-    const entry = { gate: this, res, start: AsyncResource.bind(start), timer: null, onClose: null, left: false }
+    const entry = { gate: this, res, start: AsyncResource.bind(start), timer: null, onClose: null, seq: state.base + state.queue.length }
     const refuseLater = AsyncResource.bind(refuse)
     entry.onClose = () => {
       leave(entry)

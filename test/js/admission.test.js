@@ -275,6 +275,10 @@ class FakeResponse extends require('node:events') {
     this.destroyed = true
     this.finish()
   }
+
+  // What admission's 503 calls, should a test time out.
+  setHeader () {}
+  end () {}
 }
 
 test('a request that leaves the queue after more than a thousand were admitted is never started', async () => {
@@ -309,6 +313,46 @@ test('a request that leaves the queue after more than a thousand were admitted i
   const s = samm.stats().admission
   assert.equal(s.abandoned - before.abandoned, 1)
   assert.equal(s.admitted - before.admitted, N - 1)
+  await drained()
+})
+
+test('requests that go away while the oldest waiting one does not fit are not kept', async () => {
+  const { fullCollection } = require('../../lib/collections')
+  const running = []
+  const handler = samm.http(async (req, res) => {
+    samm.allocUnsafe(BODY, body).fill(1)
+    await new Promise((resolve) => running.push([resolve, res]))
+  }, { admit: { queue: 5000, timeoutMs: 60000 } })
+  const before = samm.stats().admission
+  const first = Array.from({ length: 20 }, () => new FakeResponse())
+  first.forEach((res, id) => handler({ id }, res))
+  assert.ok(samm.stats().admission.waiting > 0, 'the budget is taken, the rest wait')
+  // Clients that arrive behind them and leave at once, one way or another.
+  const gone = []
+  for (let k = 0; k < 3000; k++) {
+    const res = new FakeResponse()
+    handler({ id: 100 + k }, res)
+    if (k % 2 === 0) {
+      res.goAway()
+    } else { // destroyed now, its 'close' emitted later
+      res.destroyed = true
+      setImmediate(() => res.finish())
+    }
+    gone.push(new WeakRef(res))
+  }
+  fullCollection()
+  await settle(30) // the queue is polled every 10 ms
+  fullCollection()
+  const kept = gone.filter((ref) => ref.deref() !== undefined).length
+  assert.ok(kept < 30, `${kept} of 3000 requests that left still referenced`)
+  while (running.length > 0) {
+    const [release, res] = running.shift()
+    release()
+    await settle(0)
+    res.finish()
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  assert.equal(samm.stats().admission.abandoned - before.abandoned, 3000)
   await drained()
 })
 
