@@ -12,7 +12,10 @@
 // running mean of what closed requests held, learned as scopes close
 // (before any closed, maxBytes / 16); one that holds that much already is
 // expected to take no more. The room between the high-water mark and the
-// budget absorbs requests larger than the mean. Under a process limit
+// budget absorbs requests larger than the mean, and more: where requests
+// vary, the sum also stays SPREAD standard deviations of it (the spread of
+// one request x the square root of their number) under the budget itself,
+// so that a few large requests at once do not meet the budget. Under a process limit
 // (configure({ processLimit })), the rest of the process counts too: the
 // resident set sampled every SAMPLE_MS, less what SAMM had committed when
 // it was read.
@@ -34,6 +37,7 @@ const { outsideScopes } = require('./storage')
 const SAMPLE_MS = 50 // how often the process's resident set is read under a process limit
 const POLL_MS = 10 // while requests wait: how often memory freed otherwise than by a scope is noticed
 const LEARN = 1 / 16 // weight of each closed request in the running estimate
+const SPREAD = 2 // standard deviations of the open requests' sum kept under the limit
 
 const memory = new Float64Array(3) // binding.memory(): held, committed, maxBytes
 
@@ -49,6 +53,7 @@ const state = {
   abandoned: 0,
   open: new Set(), // scopes of admitted requests not yet released
   mean: 0, // bytes a request held at its peak, running mean
+  variance: 0, // and the running variance about it
   learned: 0, // requests the estimate has seen
   poll: null,
   processLimit: 0,
@@ -78,24 +83,37 @@ function reserved (est) {
   return sum
 }
 
+// Whether need bytes of SAMM's, with other bytes of the rest of the
+// process, fit each limit: under its high-water mark, and under the limit
+// itself with margin to spare.
+function within (need, other, margin, highWater) {
+  const max = memory[2]
+  if (need > highWater * max || need + margin > max) return false
+  if (state.processLimit === 0) return true
+  return other + need <= highWater * state.processLimit && other + need + margin <= state.processLimit
+}
+
 // Whether one more request fits under the high-water mark of each limit.
 function fits (highWater) {
   const now = held()
   const est = estimate()
+  const margin = SPREAD * Math.sqrt(state.variance * (state.open.size + 1))
+  const other = state.processLimit > 0 ? Math.max(0, state.processRss - state.processSamm) : 0
   // A bound first (every open request yet to take all of est); the exact
   // sum visits every open request.
-  const bound = state.open.size * est + est
-  const sammLimit = highWater * memory[2]
-  const other = state.processLimit > 0 ? Math.max(0, state.processRss - state.processSamm) : 0
-  const procLimit = state.processLimit > 0 ? highWater * state.processLimit : Infinity
-  if (now + bound <= sammLimit && other + now + bound <= procLimit) return true
-  const need = now + reserved(est) + est
-  return need <= sammLimit && other + need <= procLimit
+  if (within(now + state.open.size * est + est, other, margin, highWater)) return true
+  return within(now + reserved(est) + est, other, margin, highWater)
 }
 
 // A closed request teaches the estimate what a request holds.
 function learn (bytes) {
-  state.mean = state.learned === 0 ? bytes : state.mean + LEARN * (bytes - state.mean)
+  if (state.learned === 0) {
+    state.mean = bytes
+  } else {
+    const d = bytes - state.mean
+    state.mean += LEARN * d
+    state.variance = (1 - LEARN) * (state.variance + LEARN * d * d)
+  }
   state.learned++
 }
 
@@ -306,7 +324,8 @@ function stats () {
     timedOut: state.timedOut,
     abandoned: state.abandoned,
     inFlight: state.open.size,
-    estimateBytes: Math.round(estimate())
+    estimateBytes: Math.round(estimate()),
+    spreadBytes: Math.round(Math.sqrt(state.variance))
   }
 }
 

@@ -123,6 +123,8 @@ export interface AdmissionStats {
   abandoned: number
   inFlight: number
   estimateBytes: number
+  /** How much requests' peaks vary about estimateBytes (a running standard deviation). */
+  spreadBytes: number
 }
 
 export interface ArenaStats {

@@ -418,6 +418,38 @@ test('SAMM_PROCESS_LIMIT sets the process limit; a bad value is a warning', () =
   assert.match(bad.stderr, /SAMM_PROCESS_LIMIT/)
 })
 
+test('where requests vary, fewer run at once: the spread of their sum stays under the budget', async () => {
+  // highWater 1: only the budget and the spread hold requests back.
+  const admit = { queue: 1000, timeoutMs: 20000, highWater: 1 }
+  const server = http.createServer(samm.http(async (req, res) => {
+    const [, , size, id, hold] = req.url.split('/')
+    if (hold === undefined) return res.end(samm.allocUnsafe(Number(size), body).fill(1))
+    res.end(await work(Number(id), Number(hold)))
+  }, { admit }))
+  try {
+    const port = await listen(server)
+    // Requests of 2 MiB on average that vary: 64 KiB, 4 MiB, 64 KiB, ...
+    for (let i = 0; i < 64; i++) await get(port, `/v/${i % 2 === 0 ? 64 * 1024 : 4 * MiB - 64 * 1024}`)
+    const spread = samm.stats().admission.spreadBytes
+    assert.ok(spread > MiB, `the spread learned: ${spread} bytes`)
+    seen.maxRunning = 0
+    const fallbacks = samm.stats().limitFallbacks
+    closeBarrier()
+    const done = Promise.all(Array.from({ length: 24 }, (_, k) => get(port, `/v/0/${9000 + k}/0`)))
+    await until(() => samm.stats().admission.waiting > 0)
+    barrier.open()
+    const results = await done
+    assert.ok(results.every((r, k) => r.status === 200 && intact(r.body, 9000 + k)))
+    // Without the spread 11 ran at once (2 MiB bodies and their chunks in
+    // 24 MiB); with it, 8.
+    assert.ok(seen.maxRunning <= 9, `${seen.maxRunning} ran at once`)
+    assert.equal(samm.stats().limitFallbacks, fallbacks)
+  } finally {
+    server.close()
+  }
+  await drained()
+})
+
 test('bad admit options are refused with ERR_SAMM_INVALID_ARG', async () => {
   const handler = () => {}
   for (const admit of [null, 7, 'yes', { queue: -1 }, { queue: 1.5 }, { timeoutMs: 'x' }, { highWater: 0 }, { highWater: 1.5 }, { highWater: NaN }, { nope: 1 }]) {
