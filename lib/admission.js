@@ -12,10 +12,10 @@
 // running mean of what closed requests held, learned as scopes close
 // (before any closed, maxBytes / 16); one that holds that much already is
 // expected to take no more. The room between the high-water mark and the
-// budget absorbs requests larger than the mean, and more: where requests
-// vary, the sum also stays SPREAD standard deviations of it (the spread of
-// one request x the square root of their number) under the budget itself,
-// so that a few large requests at once do not meet the budget. Under a process limit
+// budget absorbs requests larger than the mean; where requests vary, the
+// sum also stays SPREAD standard deviations of it (the spread of one
+// request x the square root of their number) under the budget itself, so
+// that a few large requests at once do not meet it. Under a process limit
 // (configure({ processLimit })), the rest of the process counts too: the
 // resident set sampled every SAMPLE_MS, less what SAMM had committed when
 // it was read.
