@@ -149,11 +149,8 @@ function pump () {
       process.nextTick(() => { throw err })
     }
   }
-  if (state.head === q.length) {
-    dropFront(q.length)
-  } else if (state.head > 1024 && state.head * 2 > q.length) {
-    dropFront(state.head)
-  }
+  // (An empty queue was dropped whole by the last leave().)
+  if (state.head > 1024 && state.head * 2 > q.length) dropFront(state.head)
   if (state.waiting === 0 && state.poll !== null) {
     clearInterval(state.poll)
     state.poll = null

@@ -281,21 +281,16 @@ class FakeResponse extends require('node:events') {
   end () {}
 }
 
-test('a request that leaves the queue after more than a thousand were admitted is never started', async () => {
-  // Hundreds of requests through the queue make it compact itself; one
-  // that leaves after that must still leave for good.
-  const N = 1100
-  const started = new Set()
+// A samm.http handler whose requests each take a 2 MiB body and hold it
+// until finishOne() ends the oldest running one (its handler settles, then
+// its response closes). onStart(req) is called as a request starts.
+function holdingService (admit, onStart = () => {}) {
   const running = [] // [release, res] of handlers holding their body
   const handler = samm.http(async (req, res) => {
-    started.add(req.id)
+    onStart(req)
     samm.allocUnsafe(BODY, body).fill(1)
     await new Promise((resolve) => running.push([resolve, res]))
-  }, { admit: { queue: 2 * N, timeoutMs: 60000 } })
-  const before = samm.stats().admission
-  const responses = Array.from({ length: N }, () => new FakeResponse())
-  responses.forEach((res, id) => handler({ id }, res))
-  assert.ok(samm.stats().admission.waiting > N / 2, 'most requests wait')
+  }, { admit })
   const finishOne = async () => {
     const [release, res] = running.shift()
     release()
@@ -303,6 +298,19 @@ test('a request that leaves the queue after more than a thousand were admitted i
     res.finish()
     await new Promise((resolve) => setImmediate(resolve))
   }
+  return { handler, running, finishOne }
+}
+
+test('a request that leaves the queue after more than a thousand were admitted is never started', async () => {
+  // Hundreds of requests through the queue make it compact itself; one
+  // that leaves after that must still leave for good.
+  const N = 1100
+  const started = new Set()
+  const { handler, running, finishOne } = holdingService({ queue: 2 * N, timeoutMs: 60000 }, (req) => started.add(req.id))
+  const before = samm.stats().admission
+  const responses = Array.from({ length: N }, () => new FakeResponse())
+  responses.forEach((res, id) => handler({ id }, res))
+  assert.ok(samm.stats().admission.waiting > N / 2, 'most requests wait')
   while (started.size < N - 60) await finishOne()
   const leaver = N - 30
   assert.ok(!started.has(leaver))
@@ -318,11 +326,7 @@ test('a request that leaves the queue after more than a thousand were admitted i
 
 test('requests that go away while the oldest waiting one does not fit are not kept', async () => {
   const { fullCollection } = require('../../lib/collections')
-  const running = []
-  const handler = samm.http(async (req, res) => {
-    samm.allocUnsafe(BODY, body).fill(1)
-    await new Promise((resolve) => running.push([resolve, res]))
-  }, { admit: { queue: 5000, timeoutMs: 60000 } })
+  const { handler, running, finishOne } = holdingService({ queue: 5000, timeoutMs: 60000 })
   const before = samm.stats().admission
   const first = Array.from({ length: 20 }, () => new FakeResponse())
   first.forEach((res, id) => handler({ id }, res))
@@ -345,13 +349,7 @@ test('requests that go away while the oldest waiting one does not fit are not ke
   fullCollection()
   const kept = gone.filter((ref) => ref.deref() !== undefined).length
   assert.ok(kept < 30, `${kept} of 3000 requests that left still referenced`)
-  while (running.length > 0) {
-    const [release, res] = running.shift()
-    release()
-    await settle(0)
-    res.finish()
-    await new Promise((resolve) => setImmediate(resolve))
-  }
+  while (running.length > 0) await finishOne()
   assert.equal(samm.stats().admission.abandoned - before.abandoned, 3000)
   await drained()
 })
