@@ -171,11 +171,12 @@ test('a sampled profile never calls a site short whose buffers outlive their req
       const { table } = dryBake(tmp, [profile], ['--min-short-allocs', min])
       for (const name of KEPT) {
         const s = table.sites.find((x) => x.name === name)
-        // Under the sanitizers the service is so slow that a 3 ms timer or
-        // a small deflate may end before the response's close: such a
-        // buffer did die in its request, and one decided allocation is
-        // enough at a minimum of 1.
-        if (process.env.SAMM_SANITIZED && min === '1' && (name === 'gt.timer' || name === 'gt.deflate') && s.outlived === 0) continue
+        // A 3 ms timer or a small deflate on the thread pool may end before
+        // the response's close - often under the sanitizers, now and then
+        // on a busy machine: such a buffer did die in its request, and when
+        // none of the few decided ones outlived it, one is enough to be
+        // short at a minimum of 1.
+        if (min === '1' && (name === 'gt.timer' || name === 'gt.deflate') && s.outlived === 0) continue
         assert.notEqual(s.class, 'short', `${name} at --min-short-allocs ${min}: ${JSON.stringify(s)}`)
       }
       // The short site: a sampled profile errs only on the safe side. A
