@@ -1,12 +1,13 @@
 'use strict'
 // End-to-end benchmark: the example services under each allocator
-// configuration, driven by autocannon on 127.0.0.1, same workload, same run.
+// configuration, driven on 127.0.0.1, same workload, same run.
 //
 //   node bench/run.js [--examples express,fastify,http]
 //                     (also: koa, hono, nest; NEST_ADAPTER=fastify for nest)
 //                     [--shapes heavy,small,burst,burst-small]
 //                     [--reps 3] [--duration 10] [--warmup 3] [--connections 64]
 //                     [--burst-connections 256] [--burst-max-bytes 256m]
+//                     [--burst-load native|autocannon]
 //                     [--no-profile] [--no-pin] [--record] [--quiet]
 //
 // Shapes (examples/workload.js): heavy and small, driven by --connections;
@@ -15,6 +16,11 @@
 // all from the request's scope) and burst-small (the same bytes and wait in
 // 4-64 KiB buffers only), driven by --burst-connections keep-alive
 // connections.
+// Load generators: autocannon (bench/autocannon.js) for heavy and small;
+// for the burst shapes bench/native/loadgen.c, a C client that only counts
+// body bytes: at 1-8 MiB per response autocannon took its whole core at
+// about 1.3 GB/s while the service had CPU to spare, so every configuration
+// measured autocannon (--burst-load autocannon shows that).
 // Configurations: baseline (SAMM=0, glibc malloc), jemalloc and mimalloc
 // preloaded (SAMM=0; skipped with a note when not installed), and SAMM with
 // the table baked from a profile of that example under the heavy and small
@@ -30,7 +36,7 @@
 // bytes in use, sampled every 250 ms) and the largest non-SAMM memory seen
 // (resident set minus SAMM's committed bytes).
 // With two or more cores the service is pinned to CPU 0 and this process
-// (autocannon) to the others (taskset), so that the load generator does not
+// and its load generator to the others (taskset), so that the load generator does not
 // take the service's CPU; --no-pin lets the scheduler place both.
 // Output: a markdown table (appended to bench/RESULTS.md with --record),
 // bench/results-chart.html (latency percentiles, throughput, RSS over time)
@@ -45,6 +51,7 @@ const os = require('node:os')
 const path = require('node:path')
 const { spawn, spawnSync } = require('node:child_process')
 const autocannon = require('./autocannon')
+const { loadgen } = require('./loadgen')
 const { renderChart } = require('./chart')
 const { SHAPES } = require('../examples/workload')
 
@@ -62,7 +69,7 @@ const LIBS = {
 }
 
 function parseOptions (argv) {
-  const o = { examples: ['express', 'fastify', 'http'], shapes: SHAPES.slice(), reps: 3, duration: 10, warmup: 3, connections: 64, burstConnections: 256, burstMaxBytes: '256m', profile: true, record: false, quiet: false, pin: os.cpus().length >= 2 }
+  const o = { examples: ['express', 'fastify', 'http'], shapes: SHAPES.slice(), reps: 3, duration: 10, warmup: 3, connections: 64, burstConnections: 256, burstMaxBytes: '256m', burstLoad: 'native', profile: true, record: false, quiet: false, pin: os.cpus().length >= 2 }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     const next = () => {
@@ -77,6 +84,7 @@ function parseOptions (argv) {
     else if (a === '--connections') o.connections = Number(next())
     else if (a === '--burst-connections') o.burstConnections = Number(next())
     else if (a === '--burst-max-bytes') o.burstMaxBytes = next()
+    else if (a === '--burst-load') o.burstLoad = next()
     else if (a === '--no-profile') o.profile = false
     else if (a === '--no-pin') o.pin = false
     else if (a === '--record') o.record = true
@@ -85,6 +93,7 @@ function parseOptions (argv) {
   }
   for (const e of o.examples) if (!EXAMPLES.includes(e)) throw new Error(`unknown example ${e} (examples: ${EXAMPLES.join(', ')})`)
   for (const s of o.shapes) if (!SHAPES.includes(s)) throw new Error(`unknown shape ${s} (shapes: ${SHAPES.join(', ')})`)
+  if (o.burstLoad !== 'native' && o.burstLoad !== 'autocannon') throw new Error(`--burst-load is native or autocannon, got ${o.burstLoad}`)
   return o
 }
 
@@ -118,16 +127,27 @@ function readRss (pid) {
   } catch { return null }
 }
 
-// autocannon options for one shape: every request a new id, so that body
+// Drives the service with one shape: warmup seconds, then onMeasure(),
+// then duration seconds measured. Every request a new id, so that body
 // sizes vary over the shape's whole range.
-function loadFor (shape, o, duration) {
-  let id = 0
-  return {
-    url: `http://127.0.0.1:${port()}`,
-    connections: isBurst(shape) ? o.burstConnections : o.connections,
-    duration,
-    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/?shape=${shape}&id=${id++}` }) }]
+async function load (shape, o, onMeasure) {
+  const connections = isBurst(shape) ? o.burstConnections : o.connections
+  if (isBurst(shape) && o.burstLoad === 'native') {
+    const openPath = '/?shape=small&pieces=1&id=0' // a body of a few hundred bytes
+    return loadgen({ port: port(), connections, warmup: o.warmup, duration: o.duration, pathPrefix: `/?shape=${shape}&id=`, openPath, onMeasure })
   }
+  const run = (duration) => {
+    let id = 0
+    return autocannon({
+      url: `http://127.0.0.1:${port()}`,
+      connections,
+      duration,
+      requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/?shape=${shape}&id=${id++}` }) }]
+    })
+  }
+  await run(o.warmup)
+  onMeasure()
+  return run(o.duration)
 }
 
 async function runOnce (example, shape, config, o) {
@@ -145,12 +165,13 @@ async function runOnce (example, shape, config, o) {
   const child = o.pin ? spawn('taskset', ['-c', '0', ...server], { env, stdio: 'ignore' }) : spawn(server[0], server.slice(1), { env, stdio: 'ignore' })
   try {
     await waitUp(`http://127.0.0.1:${port()}/?id=1`, child)
-    await autocannon(loadFor(shape, o, o.warmup))
-    child.kill('SIGUSR2')
     const rss = []
-    const t0 = Date.now()
-    const sampler = setInterval(() => rss.push([(Date.now() - t0) / 1000, readRss(child.pid)]), 250)
-    const r = await autocannon(loadFor(shape, o, o.duration))
+    let sampler = null
+    const r = await load(shape, o, () => {
+      child.kill('SIGUSR2')
+      const t0 = Date.now()
+      sampler = setInterval(() => rss.push([(Date.now() - t0) / 1000, readRss(child.pid)]), 250)
+    })
     clearInterval(sampler)
     const exited = new Promise((resolve) => child.once('exit', resolve))
     child.kill('SIGTERM')
@@ -347,7 +368,7 @@ async function main () {
   }
   const command = `node bench/run.js ${process.argv.slice(2).join(' ')}`.trim()
   const cpu = (os.cpus()[0] || {}).model || 'unknown CPU'
-  const header = `Command: \`${command}\`. Machine: ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, Node ${process.version}. Date: ${started.toISOString().slice(0, 10)}. ${o.reps} interleaved repetitions of ${o.duration} s after ${o.warmup} s of warm-up, ${o.connections} connections (burst shapes: ${o.burstConnections}); SAMM's maxBytes 384 MiB (burst shapes: ${o.burstMaxBytes}), examples admitting requests under it (queue 1024, 503 after 5 s); ${o.pin ? 'service pinned to CPU 0, load generator to the rest' : 'service and load generator unpinned'}; medians; ratios to the baseline of the same run; ${autocannon.bodyKept ? 'autocannon kept response bodies as strings (its internals changed), so the load generator may be the bottleneck' : 'autocannon counting response bytes without keeping bodies (bench/autocannon.js)'}.${missing.length ? ` Not installed: ${missing.join(', ')}.` : ''}`
+  const header = `Command: \`${command}\`. Machine: ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, Node ${process.version}. Date: ${started.toISOString().slice(0, 10)}. ${o.reps} interleaved repetitions of ${o.duration} s after ${o.warmup} s of warm-up, ${o.connections} connections (burst shapes: ${o.burstConnections}); SAMM's maxBytes 384 MiB (burst shapes: ${o.burstMaxBytes}), examples admitting requests under it (queue 1024, 503 after 5 s); ${o.pin ? 'service pinned to CPU 0, load generator to the rest' : 'service and load generator unpinned'}; medians; ratios to the baseline of the same run; ${autocannon.bodyKept ? 'autocannon kept response bodies as strings (its internals changed), so the load generator may be the bottleneck' : 'autocannon counting response bytes without keeping bodies (bench/autocannon.js)'}${o.shapes.some(isBurst) ? `; burst shapes driven by ${o.burstLoad === 'native' ? 'bench/native/loadgen.c' : 'autocannon'}` : ''}.${missing.length ? ` Not installed: ${missing.join(', ')}.` : ''}`
   const md = `${header}\n\n${table(results, configs)}\n\nSAMM's budget in the same runs (medians): its committed high-water mark, the most memory the rest of the process held beside it (resident set minus SAMM's committed bytes, sampled every 250 ms), requests whose allocations the budget refused and the V8 heap served, and requests answered 503 by admission.\n\n${sammTable(results, o)}\n`
   fs.writeFileSync(path.join(OUT, 'results.json'), JSON.stringify({ command, started, results, series }, null, 1))
   fs.writeFileSync(path.join(OUT, 'results.md'), md)
