@@ -40,9 +40,14 @@ function loadgen ({ port, connections, warmup, duration, pathPrefix, openPath, o
     })
     child.stderr.setEncoding('utf8').on('data', (d) => { err += d })
     child.once('error', reject)
-    child.once('close', (code) => {
-      if (code !== 0) return reject(new Error(`the load generator exited with ${code}: ${err.trim()}`))
-      const r = JSON.parse(out)
+    child.once('close', (code, signal) => {
+      if (code !== 0) return reject(new Error(`the load generator ${signal ? `was killed by ${signal}` : `exited with ${code}`}: ${err.trim()}`))
+      let r
+      try {
+        r = JSON.parse(out)
+      } catch {
+        return reject(new Error(`the load generator printed no result: ${JSON.stringify(out.slice(0, 200))}`))
+      }
       resolve({
         requests: { average: r.rps, total: r.requests },
         latency: { p50: r.latency.p50, p99: r.latency.p99, p99_9: r.latency.p99_9 },

@@ -163,10 +163,10 @@ async function runOnce (example, shape, config, o) {
   }
   const server = [process.execPath, path.join(ROOT, 'examples', example, 'server.js')]
   const child = o.pin ? spawn('taskset', ['-c', '0', ...server], { env, stdio: 'ignore' }) : spawn(server[0], server.slice(1), { env, stdio: 'ignore' })
+  const rss = []
+  let sampler = null
   try {
     await waitUp(`http://127.0.0.1:${port()}/?id=1`, child)
-    const rss = []
-    let sampler = null
     const r = await load(shape, o, () => {
       child.kill('SIGUSR2')
       const t0 = Date.now()
@@ -204,6 +204,7 @@ async function runOnce (example, shape, config, o) {
       rss
     }
   } finally {
+    clearInterval(sampler)
     if (child.exitCode === null) child.kill('SIGKILL')
     fs.rmSync(metricsFile, { force: true })
   }

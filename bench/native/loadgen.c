@@ -14,11 +14,14 @@
 // asks for PATH_PREFIX followed by 0, 1, 2, ... (one number per request,
 // across connections) for WARMUP seconds, prints "measuring", then goes on
 // on the same connections for SECONDS more and prints one line of JSON
-// about those: the responses completed, the latency percentiles of the
-// requests asked for in that time (ms, from the request's first byte sent
-// to the response's last byte read), errors (connections refused or reset
-// mid-response, malformed responses, requests unanswered after 10 s; these
-// also counted as timeouts), non-2xx responses and body bytes.
+// about those: the responses completed in that time, the latency
+// percentiles of the requests asked for in it (ms, from the request's first
+// byte sent to the response's last byte read; requests still out at the end
+// are waited for, and one unanswered after 10 s counts as 10 s), errors
+// (connections refused or reset mid-response, malformed responses,
+// requests unanswered after 10 s; these also counted as timeouts), non-2xx
+// responses and body bytes. It exits with 1 if no connection was ever
+// answered.
 //
 // Why the connections open first, on an idle service, and stay open: Node
 // accepts one connection per turn of its event loop, and a turn of a busy
@@ -42,6 +45,7 @@
 #include <unistd.h>
 
 #define READ_BYTES (1 << 20)
+#define READS_PER_TURN 4 // then the other connections' turn
 #define HEAD_MAX 8192
 #define LINE_MAX 128
 #define TIMEOUT_NS (10ull * 1000000000ull)
@@ -57,8 +61,11 @@ struct conn {
   int close_after;
   uint64_t left; // body or chunk bytes still to read
   uint64_t started_ns;
-  int opened; // OPEN_PATH answered: the service accepted it
-  int retry;  // failed: to be opened again at the next sweep
+  int opened;       // the load began for it
+  int open_request; // the request out is OPEN_PATH
+  int answered;     // OPEN_PATH answered once: the service accepted it
+  int retry;        // failed: to be opened again
+  uint64_t retry_ns;
   size_t head_len;
   size_t line_len;
   size_t req_len;
@@ -76,6 +83,7 @@ static struct {
   struct conn *conns;
   int connections;
   int opened; // connections that had OPEN_PATH answered
+  int retrying; // connections waiting to be opened again
   uint64_t warmup_ns;
   uint64_t seconds_ns;
   int port;
@@ -139,13 +147,21 @@ static void reopen(struct conn *c) {
 
 static int measuring(uint64_t t) { return t >= run.measure_ns && t < run.deadline_ns; }
 
-// Drops a connection that failed, its request counted as an error; the
-// next sweep opens another (not at once: a refused connection would fail
-// again at once).
+// Whether c's request was asked for in the measured window.
+static int sent_in_window(const struct conn *c) {
+  return c->started_ns >= run.measure_ns && c->started_ns < run.deadline_ns;
+}
+
+// Drops a connection that failed, its request counted as an error if it
+// belongs to the measurement; another opens 10 ms later (not at once: a
+// refused connection would fail again at once).
 static void fail(struct conn *c) {
-  if (measuring(now_ns())) run.errors++;
+  uint64_t t = now_ns();
+  if (measuring(t) || (c->phase != IDLE && sent_in_window(c))) run.errors++;
   drop(c);
   c->retry = 1;
+  c->retry_ns = t + 10000000ull;
+  run.retrying++;
 }
 
 static void flush_request(struct conn *c) {
@@ -163,10 +179,15 @@ static void flush_request(struct conn *c) {
 }
 
 static void send_request(struct conn *c) {
+  c->open_request = !c->opened;
   int n = c->opened ? snprintf(c->req, sizeof c->req, "GET %s%llu HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n",
                                run.prefix, (unsigned long long)run.next_id++, run.port)
                     : snprintf(c->req, sizeof c->req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n",
                                run.open_path, run.port);
+  if (n < 0 || (size_t)n >= sizeof c->req) {
+    fprintf(stderr, "loadgen: request path too long\n");
+    exit(2);
+  }
   c->req_len = (size_t)n;
   c->req_sent = 0;
   c->head_len = 0;
@@ -194,25 +215,37 @@ static void begin(uint64_t t) {
   for (int i = 0; i < run.connections; i++) {
     struct conn *c = &run.conns[i];
     c->opened = 1;
-    c->retry = 0;
+    if (c->retry) {
+      c->retry = 0;
+      run.retrying--;
+    }
     if (c->fd < 0) open_conn(c);
-    else if (c->phase == IDLE) send_request(c);
+    else if (c->phase == IDLE) send_request(c); // else its OPEN_PATH answer starts it
   }
 }
 
 static void complete(struct conn *c) {
   uint64_t t = now_ns();
-  if (!c->opened) {
+  if (c->open_request) {
     c->phase = IDLE;
-    if (c->close_after) drop(c); // begin() opens it again
-    if (++run.opened == run.connections) begin(t);
+    if (c->close_after) drop(c); // opened again by begin() or below
+    if (!c->answered) {
+      c->answered = 1;
+      if (++run.opened == run.connections && run.measure_ns == UINT64_MAX) {
+        begin(t);
+        return;
+      }
+    }
+    if (!c->opened || t >= run.deadline_ns) return;
+    if (c->fd < 0) open_conn(c); // the load began while it was out
+    else send_request(c);
     return;
   }
   if (measuring(t)) {
     run.completed++;
-    if (c->started_ns >= run.measure_ns) record(t - c->started_ns);
     if (c->status < 200 || c->status > 299) run.non2xx++;
   }
+  if (sent_in_window(c)) record(t - c->started_ns);
   if (c->close_after) reopen(c);
   else if (t < run.deadline_ns) send_request(c);
   else c->phase = IDLE;
@@ -344,7 +377,7 @@ static int consume(struct conn *c, const char *p, size_t n) {
 }
 
 static void readable(struct conn *c, char *buf) {
-  for (;;) {
+  for (int reads = 0; reads < READS_PER_TURN; reads++) {
     ssize_t n = recv(c->fd, buf, READ_BYTES, 0);
     if (n > 0) {
       if (!consume(c, buf, (size_t)n)) return;
@@ -362,6 +395,15 @@ static void readable(struct conn *c, char *buf) {
     else reopen(c);
     return;
   }
+}
+
+// Whether a request asked for in the measured window is still out.
+static int window_pending(void) {
+  for (int i = 0; i < run.connections; i++) {
+    const struct conn *c = &run.conns[i];
+    if (c->fd >= 0 && c->phase != IDLE && sent_in_window(c)) return 1;
+  }
+  return 0;
 }
 
 static int by_value(const void *a, const void *b) {
@@ -410,14 +452,17 @@ int main(int argc, char **argv) {
   for (int i = 0; i < connections; i++) open_conn(&conns[i]);
 
   uint64_t last_sweep = start;
-  for (uint64_t t = start; t < run.deadline_ns; t = now_ns()) {
+  for (uint64_t t = start; t < run.deadline_ns || (t < run.deadline_ns + TIMEOUT_NS && window_pending());
+       t = now_ns()) {
     if (run.measure_ns == UINT64_MAX && t >= start + OPEN_LIMIT_NS) begin(t); // some never answered
     if (!announced && t >= run.measure_ns) {
       printf("measuring\n");
       fflush(stdout);
       announced = 1;
     }
-    int n = epoll_wait(run.epoll, events, connections, 50);
+    uint64_t next = !announced && run.measure_ns > t ? run.measure_ns : run.deadline_ns;
+    int wait_ms = next > t && next - t < 50000000ull ? (int)((next - t) / 1000000ull) + 1 : 50;
+    int n = epoll_wait(run.epoll, events, connections, wait_ms);
     if (n < 0 && errno != EINTR) die("epoll_wait");
     for (int i = 0; i < n; i++) {
       struct conn *c = events[i].data.ptr;
@@ -430,22 +475,32 @@ int main(int argc, char **argv) {
       }
     }
     uint64_t s = now_ns();
-    if (s - last_sweep >= 100000000ull) { // failed connections; requests unanswered for too long
+    for (int i = 0; run.retrying > 0 && i < connections; i++) { // failed connections, 10 ms on
+      struct conn *c = &conns[i];
+      if (c->retry && s >= c->retry_ns) {
+        c->retry = 0;
+        run.retrying--;
+        if (s < run.deadline_ns) open_conn(c);
+      }
+    }
+    if (s - last_sweep >= 100000000ull) { // requests unanswered for too long
       last_sweep = s;
       for (int i = 0; i < connections; i++) {
         struct conn *c = &conns[i];
-        if (c->fd < 0 && c->retry && s < run.deadline_ns) {
-          c->retry = 0;
-          open_conn(c);
-        } else if (c->fd >= 0 && c->phase != IDLE && s > c->started_ns + TIMEOUT_NS) {
-          if (measuring(s)) run.timeouts++;
+        if (c->fd >= 0 && c->phase != IDLE && s > c->started_ns + TIMEOUT_NS) {
+          if (sent_in_window(c)) record(s - c->started_ns);
+          if (measuring(s) || sent_in_window(c)) run.timeouts++;
           fail(c);
         }
       }
     }
   }
-  double elapsed = (double)(now_ns() - run.measure_ns) / 1e9;
-  qsort(run.latency_us, run.latency_len, sizeof *run.latency_us, by_value);
+  if (run.opened == 0) {
+    fprintf(stderr, "loadgen: no connection to 127.0.0.1:%d was answered\n", run.port);
+    return 1;
+  }
+  double elapsed = (double)run.seconds_ns / 1e9;
+  if (run.latency_len > 0) qsort(run.latency_us, run.latency_len, sizeof *run.latency_us, by_value);
   printf("{\"requests\":%llu,\"seconds\":%.3f,\"rps\":%.2f,\"latency\":{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,"
          "\"p99_9\":%.3f,\"max\":%.3f},\"errors\":%llu,\"timeouts\":%llu,\"non2xx\":%llu,\"bytes\":%llu}\n",
          (unsigned long long)run.completed, elapsed, (double)run.completed / elapsed, percentile_ms(50),
