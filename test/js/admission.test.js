@@ -22,12 +22,17 @@ const pattern = (id, i) => (id * 131 + i * 7) & 0xff
 // for holdMs (a database, say), then sent. Every budget error a handler saw
 // is counted.
 const seen = { limitErrors: 0, running: 0, maxRunning: 0, order: [] }
-// holdMs 0: hold until the test opens the barrier.
+// holdMs 0: hold until the test opens the barrier. With a start gate
+// closed, every request waits for it before it allocates.
 let barrier = { promise: Promise.resolve(), open () {} }
-function closeBarrier () {
+let startGate = null
+function gate () {
   let open
   const promise = new Promise((resolve) => { open = resolve })
-  barrier = { promise, open }
+  return { promise, open }
+}
+function closeBarrier () {
+  barrier = gate()
 }
 async function work (id, holdMs, delayMs = 0) {
   seen.order.push(id)
@@ -35,6 +40,7 @@ async function work (id, holdMs, delayMs = 0) {
   seen.maxRunning = Math.max(seen.maxRunning, seen.running)
   try {
     if (delayMs > 0) await settle(delayMs)
+    if (startGate !== null) await startGate.promise
     const out = samm.allocUnsafe(BODY, body)
     for (let i = 0; i < out.length; i += 4096) out.fill(pattern(id, i), i, i + 4096)
     await (holdMs > 0 ? settle(holdMs) : barrier.promise)
@@ -248,10 +254,18 @@ test('an admitted request that meets the budget anyway gets heap memory, not ERR
   const port = await listen(small)
   for (let i = 0; i < 64; i++) await get(port, '/')
   small.close()
-  // ...then a burst of 2 MiB ones, admitted before they allocate (after a
-  // 20 ms wait), overruns the budget.
+  // ...then a burst of 2 MiB ones, all admitted before any allocates (they
+  // wait at a gate until all 20 run), overruns the budget.
   const fallbacks = samm.stats().limitFallbacks
-  const results = await burst('http-patient', 20, 50, 5000, 20)
+  startGate = gate()
+  const done = burst('http-patient', 20, 50, 5000)
+  try {
+    await until(() => seen.running === 20)
+  } finally {
+    startGate.open()
+    startGate = null
+  }
+  const results = await done
   assert.ok(results.every((r) => r.status === 200))
   assert.ok(samm.stats().limitFallbacks > fallbacks, 'the overrun was served from the heap')
   await drained()
