@@ -36,8 +36,9 @@
 // bytes in use, sampled every 250 ms) and the largest non-SAMM memory seen
 // (resident set minus SAMM's committed bytes).
 // With two or more cores the service is pinned to CPU 0 and this process
-// and its load generator to the others (taskset), so that the load generator does not
-// take the service's CPU; --no-pin lets the scheduler place both.
+// and its load generator to the others (taskset), so that the load
+// generator does not take the service's CPU; --no-pin lets the scheduler
+// place both.
 // Output: a markdown table (appended to bench/RESULTS.md with --record),
 // bench/results-chart.html (latency percentiles, throughput, RSS over time)
 // and the raw numbers in bench/out/. --quiet (npm run demo) prints a few

@@ -18,9 +18,8 @@ const body = samm.site('admission.body', { class: 'short' })
 
 const pattern = (id, i) => (id * 131 + i * 7) & 0xff
 
-// A request's work: after delayMs, a 2 MiB body built in scope memory, held
-// for holdMs (a database, say), then sent. Every budget error a handler saw
-// is counted.
+// A request's work: a 2 MiB body built in scope memory, held for holdMs (a
+// database, say), then sent. Every budget error a handler saw is counted.
 const seen = { limitErrors: 0, running: 0, maxRunning: 0, order: [] }
 // holdMs 0: hold until the test opens the barrier. With a start gate
 // closed, every request waits for it before it allocates.
@@ -34,12 +33,11 @@ function gate () {
 function closeBarrier () {
   barrier = gate()
 }
-async function work (id, holdMs, delayMs = 0) {
+async function work (id, holdMs) {
   seen.order.push(id)
   seen.running++
   seen.maxRunning = Math.max(seen.maxRunning, seen.running)
   try {
-    if (delayMs > 0) await settle(delayMs)
     if (startGate !== null) await startGate.promise
     const out = samm.allocUnsafe(BODY, body)
     for (let i = 0; i < out.length; i += 4096) out.fill(pattern(id, i), i, i + 4096)
@@ -82,9 +80,9 @@ const closers = []
 
 function httpService (admit) {
   return http.createServer(samm.http(async (req, res) => {
-    const [, , id, hold, delay] = req.url.split('/')
+    const [, , id, hold] = req.url.split('/')
     try {
-      res.end(await work(Number(id), Number(hold), Number(delay || 0)))
+      res.end(await work(Number(id), Number(hold)))
     } catch (err) {
       res.statusCode = 500
       res.end(err.code)
@@ -137,9 +135,9 @@ async function until (check) {
 
 // A burst of n concurrent clients against a service; checks every answer
 // and returns them.
-async function burst (name, n, holdMs, first = 0, delayMs = 0) {
+async function burst (name, n, holdMs, first = 0) {
   const port = services[name]
-  const path = (k) => `/x/${first + k}/${holdMs}` + (delayMs > 0 ? `/${delayMs}` : '')
+  const path = (k) => `/x/${first + k}/${holdMs}`
   const results = await Promise.all(Array.from({ length: n }, (_, k) => get(port, path(k))))
   results.forEach((r, k) => {
     if (r.status === 200) {
