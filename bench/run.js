@@ -164,16 +164,15 @@ async function runOnce (example, shape, config, o) {
   }
   const server = [process.execPath, path.join(ROOT, 'examples', example, 'server.js')]
   const child = o.pin ? spawn('taskset', ['-c', '0', ...server], { env, stdio: 'ignore' }) : spawn(server[0], server.slice(1), { env, stdio: 'ignore' })
-  const rss = []
-  let sampler = null
   try {
     await waitUp(`http://127.0.0.1:${port()}/?id=1`, child)
+    const rss = []
+    let sampler = null
     const r = await load(shape, o, () => {
       child.kill('SIGUSR2')
       const t0 = Date.now()
       sampler = setInterval(() => rss.push([(Date.now() - t0) / 1000, readRss(child.pid)]), 250)
-    })
-    clearInterval(sampler)
+    }).finally(() => clearInterval(sampler))
     const exited = new Promise((resolve) => child.once('exit', resolve))
     child.kill('SIGTERM')
     await exited
@@ -205,7 +204,6 @@ async function runOnce (example, shape, config, o) {
       rss
     }
   } finally {
-    clearInterval(sampler)
     if (child.exitCode === null) child.kill('SIGKILL')
     fs.rmSync(metricsFile, { force: true })
   }

@@ -61,7 +61,6 @@ struct conn {
   int close_after;
   uint64_t left; // body or chunk bytes still to read
   uint64_t started_ns;
-  int opened;       // the load began for it
   int open_request; // the request out is OPEN_PATH
   int answered;     // OPEN_PATH answered once: the service accepted it
   int retry;        // failed: to be opened again
@@ -82,7 +81,7 @@ static struct {
   const char *open_path;
   struct conn *conns;
   int connections;
-  int opened; // connections that had OPEN_PATH answered
+  int answered; // connections that had OPEN_PATH answered
   int retrying; // connections waiting to be opened again
   uint64_t warmup_ns;
   uint64_t seconds_ns;
@@ -145,6 +144,9 @@ static void reopen(struct conn *c) {
   if (now_ns() < run.deadline_ns) open_conn(c);
 }
 
+// Whether the load began (begin() ran).
+static int began(void) { return run.measure_ns != UINT64_MAX; }
+
 static int measuring(uint64_t t) { return t >= run.measure_ns && t < run.deadline_ns; }
 
 // Whether c's request was asked for in the measured window.
@@ -179,8 +181,8 @@ static void flush_request(struct conn *c) {
 }
 
 static void send_request(struct conn *c) {
-  c->open_request = !c->opened;
-  int n = c->opened ? snprintf(c->req, sizeof c->req, "GET %s%llu HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n",
+  c->open_request = !began();
+  int n = !c->open_request ? snprintf(c->req, sizeof c->req, "GET %s%llu HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n",
                                run.prefix, (unsigned long long)run.next_id++, run.port)
                     : snprintf(c->req, sizeof c->req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n",
                                run.open_path, run.port);
@@ -214,7 +216,6 @@ static void begin(uint64_t t) {
   run.deadline_ns = run.measure_ns + run.seconds_ns;
   for (int i = 0; i < run.connections; i++) {
     struct conn *c = &run.conns[i];
-    c->opened = 1;
     if (c->retry) {
       c->retry = 0;
       run.retrying--;
@@ -231,12 +232,12 @@ static void complete(struct conn *c) {
     if (c->close_after) drop(c); // opened again by begin() or below
     if (!c->answered) {
       c->answered = 1;
-      if (++run.opened == run.connections && run.measure_ns == UINT64_MAX) {
+      if (++run.answered == run.connections && !began()) {
         begin(t);
         return;
       }
     }
-    if (!c->opened || t >= run.deadline_ns) return;
+    if (!began() || t >= run.deadline_ns) return;
     if (c->fd < 0) open_conn(c); // the load began while it was out
     else send_request(c);
     return;
@@ -454,7 +455,7 @@ int main(int argc, char **argv) {
   uint64_t last_sweep = start;
   for (uint64_t t = start; t < run.deadline_ns || (t < run.deadline_ns + TIMEOUT_NS && window_pending());
        t = now_ns()) {
-    if (run.measure_ns == UINT64_MAX && t >= start + OPEN_LIMIT_NS) begin(t); // some never answered
+    if (!began() && t >= start + OPEN_LIMIT_NS) begin(t); // some never answered
     if (!announced && t >= run.measure_ns) {
       printf("measuring\n");
       fflush(stdout);
@@ -495,7 +496,7 @@ int main(int argc, char **argv) {
       }
     }
   }
-  if (run.opened == 0) {
+  if (run.answered == 0) {
     fprintf(stderr, "loadgen: no connection to 127.0.0.1:%d was answered\n", run.port);
     return 1;
   }
